@@ -1,6 +1,7 @@
 """Django settings for jkda. Everything deployment-specific comes from the environment."""
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -84,7 +85,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("JKDA_TEST_SQLITE") or None}
+    # Tests use a real file (not shared-cache memory) so concurrent connections lock as in production.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get("JKDA_TEST_SQLITE") or str(Path(tempfile.gettempdir()) / f"jkda-test-{os.getpid()}.sqlite3")
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "regions.Staff"
