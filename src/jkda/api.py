@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from ninja import Field, ModelSchema, NinjaAPI, Query, Router, Schema
+from ninja import Field, ModelSchema, NinjaAPI, Query, Router, Schema, Status
 from ninja.security import HttpBearer, django_auth
 
 from jkda.access.models import ApiToken
@@ -277,7 +277,7 @@ def create_record(request, payload: EstablishIn):
         village=_village(payload.village_code), responsible_doctor=doctor,
         established_on=payload.established_on, number=payload.number,
     )
-    return 201, record
+    return Status(201, record)
 
 
 @records_router.patch("/records/{number}", response=RecordOut, summary="Update personal basic information")
@@ -334,7 +334,7 @@ def create_household(request, payload: HouseholdIn):
         request.user, institution=_institution(payload.institution_code), village=_village(payload.village_code),
         address=payload.address, head=head,
     )
-    return 201, household
+    return Status(201, household)
 
 
 @households_router.post("/households/{number}/members", response=HouseholdOut)

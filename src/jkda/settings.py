@@ -87,7 +87,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # Tests use a real file (not shared-cache memory) so concurrent connections lock as in production.
     DATABASES["default"]["TEST"] = {
-        "NAME": os.environ.get("JKDA_TEST_SQLITE") or str(Path(tempfile.gettempdir()) / f"jkda-test-{os.getpid()}.sqlite3")
+        "NAME": os.environ.get("JKDA_TEST_SQLITE")
+        or str(Path(tempfile.gettempdir()) / f"jkda-test-{os.getpid()}.sqlite3")
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -120,6 +121,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it; files are served from the apps
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 

@@ -1,0 +1,82 @@
+"""Search by name, pinyin, ID number, phone and record number, within the user's scope."""
+
+import datetime as dt
+
+import pytest
+
+from jkda.records import actions
+from jkda.records.search import classify, search_records
+
+from .conftest import make_id
+
+
+@pytest.fixture
+def people(city, establish):
+    return {
+        "zsf": establish(name="张三丰", phone="13912345678", id_number=make_id(dt.date(1950, 1, 2))),
+        "zsl": establish(name="张三李", phone="13912340000", id_number=make_id(dt.date(1970, 3, 4))),
+        "lm": establish(name="李明", phone="0512-66778899", id_number=make_id(dt.date(1980, 5, 6), male=False)),
+        "station": establish(name="赵四", phone="13600000000", institution=city.station, actor=city.station_doctor),
+        "town": establish(name="张三丰", institution=city.hospital, village=city.v3, actor=city.town_doctor),
+    }
+
+
+def names(qs):
+    return sorted(r.resident.name for r in qs)
+
+
+def test_pinyin_initials_and_full_pinyin(city, people):
+    assert [r.number for r in search_records(city.doctor, "zsf")] == [people["zsf"].number]
+    assert [r.number for r in search_records(city.doctor, "zhangsanfeng")] == [people["zsf"].number]
+    assert [r.number for r in search_records(city.doctor, "ZSF")] == [people["zsf"].number]
+    assert names(search_records(city.doctor, "zs")) == ["张三丰", "张三李", "赵四"]
+    assert names(search_records(city.doctor, "zhangsan")) == ["张三丰", "张三李"]
+
+
+def test_name_exact_and_prefix(city, people):
+    assert names(search_records(city.doctor, "张三丰")) == ["张三丰"]
+    assert names(search_records(city.doctor, "张三")) == ["张三丰", "张三李"]
+
+
+def test_id_number_whole_and_last_six(city, people):
+    idn = people["lm"].resident.id_number
+    assert [r.number for r in search_records(city.doctor, idn)] == [people["lm"].number]
+    assert [r.number for r in search_records(city.doctor, idn[-6:])] == [people["lm"].number]
+    assert [r.number for r in search_records(city.doctor, idn.lower())] == [people["lm"].number]
+
+
+def test_record_number_whole_and_last_eight(city, people):
+    n = people["zsl"].number
+    assert [r.number for r in search_records(city.doctor, n)] == [n]
+    assert [r.number for r in search_records(city.doctor, n[-8:])] == [n]
+    assert [r.number for r in search_records(city.doctor, f"{n[-8:-5]}-{n[-5:]}")] == [n]
+
+
+def test_phone(city, people):
+    assert names(search_records(city.doctor, "13912345678")) == ["张三丰"]
+    assert names(search_records(city.doctor, "0512-66778899")) == ["李明"]
+
+
+def test_scope(city, people):
+    # the centre sees its station; the station does not see the centre; the town sees only its own
+    assert "赵四" in names(search_records(city.doctor, ""))
+    assert names(search_records(city.station_doctor, "")) == ["赵四"]
+    assert [r.number for r in search_records(city.town_doctor, "zsf")] == [people["town"].number]
+    # the district bureau sees all its institutions
+    assert len(search_records(city.bureau_user, "zsf")) == 2
+    assert len(search_records(city.admin, "zsf")) == 2
+
+
+def test_filters(city, people):
+    actions.close_record(city.manager, people["zsl"], reason="1", closed_on=dt.date(2025, 1, 1))
+    assert names(search_records(city.doctor, "zhangsan", status="active")) == ["张三丰"]
+    assert names(search_records(city.doctor, "zhangsan", status="closed")) == ["张三李"]
+    assert names(search_records(city.doctor, "", sex="2")) == ["李明"]
+    assert "张三丰" in names(search_records(city.doctor, "", age_min=65))
+    assert "李明" not in names(search_records(city.doctor, "", age_min=65))
+    assert names(search_records(city.doctor, "", institution_id=city.station.id)) == ["赵四"]
+
+
+def test_nonsense_finds_nothing(city, people):
+    assert list(search_records(city.doctor, "!!@@")) == []
+    assert classify("") == []
