@@ -63,7 +63,7 @@ class Resident(NoDeleteModel):
     """A resident and the personal basic information form (个人基本信息表, 3rd edition)."""
 
     # --- identity ---
-    name = models.CharField(_("name"), max_length=50, db_index=True)
+    name = models.CharField(_("full name"), max_length=50, db_index=True)
     name_pinyin = models.CharField(_("full pinyin"), max_length=200, editable=False, default="")
     name_initials = models.CharField(_("pinyin initials"), max_length=50, editable=False, default="")
     sex = CodeField(_("sex"), valueset=V.SEX, error_messages={
