@@ -1,5 +1,391 @@
-from django.http import HttpResponse
+"""Thin views: read through the scoped querysets (records.search / access.scope), write through records.actions.
+
+Every error path ends in a page that says what went wrong: a form re-rendered with its errors, a 404 that does not
+tell an unknown record from one outside the user's jurisdiction, a 405 for a wrong method, a 503 when the PDF
+font is missing.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from jkda.access.scope import WRITE_ROLES, may_manage, restrict
+from jkda.records import actions, card
+from jkda.records.forms import EditForm, EstablishForm, display_sections, field_label, format_value
+from jkda.records.models import Household, Record, Resident
+from jkda.records.search import base_queryset, search_records
+
+from .forms import AddMemberForm, CloseForm, FilterForm, HouseholdCreateForm, ReopenForm, TransferForm
+
+# --- helpers ------------------------------------------------------------------------------------------------
 
 
+def allow(*methods: str):
+    """Like require_http_methods, but the 405 page says which method is allowed, in words."""
+    allowed = set(methods) | ({"HEAD"} if "GET" in methods else set())
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method not in allowed:
+                body = render_to_string("web/405.html", {"allowed": ", ".join(methods)}, request=request)
+                return HttpResponseNotAllowed(sorted(allowed), content=body)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def add_errors(form, exc: Exception) -> None:
+    """Put an action's ValidationError / PermissionDenied on the form, each message next to its field."""
+    if isinstance(exc, PermissionDenied):
+        form.add_error(None, str(exc) or _("You may not do this."))
+        return
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            target = field if field in form.fields else None
+            for error in errors:
+                form.add_error(target, error)
+    else:
+        form.add_error(None, exc)
+
+
+def can_write(user, institution) -> bool:
+    return user.is_superuser or (getattr(user, "role", None) in WRITE_ROLES and may_manage(user, institution))
+
+
+def _record(request, number: str) -> Record:
+    """A record the user may see, else 404 (the same 404 whether it does not exist or is out of scope)."""
+    qs = base_queryset(request.user).select_related("resident__household", "responsible_doctor",
+                                                    "established_by_institution")
+    return get_object_or_404(qs, number=number)
+
+
+def _visible_record(user, record: Record | None) -> Record | None:
+    if record is None:
+        return None
+    return base_queryset(user).filter(pk=record.pk).first()
+
+
+# --- pages --------------------------------------------------------------------------------------------------
+
+
+class Login(LoginView):
+    template_name = "web/login.html"
+    redirect_authenticated_user = True
+
+
+@login_required
+@allow("GET")
 def residents(request):
-    return HttpResponse("jkda")
+    form = FilterForm(request.GET or None, user=request.user)
+    q = (request.GET.get("q") or "").strip()[:50]
+    records = search_records(request.user, q, **form.search_kwargs())
+    page = Paginator(records, settings.JKDA_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"form": form, "page": page, "q": q}
+    if request.htmx and request.htmx.target == "results":
+        return render(request, "web/_results.html", context)
+    return render(request, "web/residents.html", context)
+
+
+def _oob(request, fields):
+    """Replace these selects in the page (htmx out-of-band swap by id)."""
+    for bound in fields:
+        bound.field.widget.attrs["hx-swap-oob"] = "true"
+    return render(request, "web/_oob_selects.html", {"fields": fields})
+
+
+def _cover_form_htmx(request, form):
+    """Institution changes reload the village and doctor choices (htmx; without JS the server re-checks)."""
+    form.fields["institution"].widget.attrs.update({
+        "hx-get": reverse("record_new_options"), "hx-trigger": "change", "hx-swap": "none",
+    })
+    return form
+
+
+@login_required
+@allow("GET", "POST")
+def record_new(request):
+    duplicate = None
+    if request.method == "POST":
+        form = EstablishForm(request.POST, user=request.user)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                record = actions.establish_record(
+                    request.user, form.instance, institution=data["institution"], village=data["village"],
+                    responsible_doctor=data.get("responsible_doctor"), established_on=data["established_on"],
+                )
+            except actions.DuplicateIdNumber as exc:
+                add_errors(form, exc)
+                duplicate = _visible_record(request.user, exc.record)
+            except (ValidationError, PermissionDenied) as exc:
+                add_errors(form, exc)
+            else:
+                messages.success(request, _("Record %(number)s established for %(name)s.") % {
+                    "number": record.number, "name": record.resident.name})
+                return redirect("record", number=record.number)
+    else:
+        form = EstablishForm(user=request.user)
+    _cover_form_htmx(request, form)
+    return render(request, "web/record_form.html", {
+        "form": form, "duplicate": duplicate, "establish": True,
+        "title": _("Establish a record"), "submit": _("Establish record"),
+    })
+
+
+@login_required
+@allow("GET")
+def record_new_options(request):
+    form = EstablishForm(user=request.user, initial={"institution": request.GET.get("institution") or None})
+    return _oob(request, [form["village"], form["responsible_doctor"]])
+
+
+def _event_rows(record: Record) -> list[dict]:
+    rows = []
+    for event in record.events.select_related("actor", "from_institution", "to_institution"):
+        changes = []
+        for name, pair in (event.changes or {}).items():
+            if isinstance(pair, list | tuple) and len(pair) == 2:
+                changes.append((field_label(name), format_value(name, pair[0]), format_value(name, pair[1])))
+        rows.append({"event": event, "changes": changes})
+    return rows
+
+
+def _record_page(request, record: Record, status: int = 200, **forms):
+    resident = record.resident
+    writable = can_write(request.user, record.institution)
+    transfer_form = forms.get("transfer_form") or TransferForm(record=record)
+    transfer_form.fields["to_institution"].widget.attrs.update({
+        "hx-get": reverse("record_transfer_options", args=[record.number]), "hx-trigger": "change",
+        "hx-swap": "none",
+    })
+    context = {
+        "record": record,
+        "resident": resident,
+        "sections": display_sections(record),
+        "events": _event_rows(record),
+        "household": resident.household if resident.household_id else None,
+        "can_write": writable,
+        "transfer_form": transfer_form,
+        "close_form": forms.get("close_form") or CloseForm(),
+        "reopen_form": forms.get("reopen_form") or ReopenForm(),
+        "household_form": forms.get("household_form") or HouseholdCreateForm(
+            initial={"address": resident.current_address}),
+        "open_action": forms.get("open_action", ""),
+        # a refused action of a user who does not see the action forms (read-only role): say why here
+        "action_errors": [] if writable else [
+            e for f in forms.values() if hasattr(f, "non_field_errors") for e in f.non_field_errors()],
+    }
+    return render(request, "web/record.html", context, status=status)
+
+
+@login_required
+@allow("GET")
+def record_detail(request, number):
+    return _record_page(request, _record(request, number))
+
+
+@login_required
+@allow("GET", "POST")
+def record_edit(request, number):
+    record = _record(request, number)
+    duplicate = None
+    resident = Resident.objects.get(pk=record.resident_id)  # a private copy: the form writes into it
+    if request.method == "POST":
+        form = EditForm(request.POST, instance=resident)
+        if form.is_valid():
+            changes = form.changes()
+            try:
+                if changes:
+                    actions.update_resident(request.user, record, changes,
+                                            expected_version=form.cleaned_data["version"])
+            except actions.DuplicateIdNumber as exc:
+                add_errors(form, exc)
+                duplicate = _visible_record(request.user, exc.record)
+            except (ValidationError, PermissionDenied) as exc:
+                add_errors(form, exc)
+            else:
+                if changes:
+                    messages.success(request, _("Changes saved."))
+                else:
+                    messages.info(request, _("Nothing was changed."))
+                return redirect("record", number=record.number)
+    else:
+        form = EditForm(instance=resident)
+    return render(request, "web/record_form.html", {
+        "form": form, "record": record, "duplicate": duplicate, "establish": False,
+        "title": _("Edit personal basic information"), "submit": _("Save changes"),
+    })
+
+
+@login_required
+@allow("POST")
+def record_transfer(request, number):
+    record = _record(request, number)
+    form = TransferForm(request.POST, record=record)
+    if form.is_valid():
+        try:
+            actions.transfer_record(request.user, record, to_institution=form.cleaned_data["to_institution"],
+                                    village=form.cleaned_data.get("village"), reason=form.cleaned_data["reason"])
+        except (ValidationError, PermissionDenied) as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("The record was transferred to %(inst)s.") % {
+                "inst": form.cleaned_data["to_institution"].name})
+            # after a transfer out of the user's jurisdiction the record page would be a 404
+            if base_queryset(request.user).filter(pk=record.pk).exists():
+                return redirect("record", number=record.number)
+            return redirect("residents")
+    return _record_page(request, record, transfer_form=form, open_action="transfer")
+
+
+@login_required
+@allow("GET")
+def record_transfer_options(request, number):
+    record = _record(request, number)
+    form = TransferForm(request.GET, record=record)
+    return _oob(request, [form["village"]])
+
+
+@login_required
+@allow("POST")
+def record_close(request, number):
+    record = _record(request, number)
+    form = CloseForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            actions.close_record(request.user, record, reason=data["reason"], closed_on=data["closed_on"],
+                                 note=data["note"])
+        except (ValidationError, PermissionDenied) as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("The record was closed."))
+            return redirect("record", number=record.number)
+    return _record_page(request, record, close_form=form, open_action="close")
+
+
+@login_required
+@allow("POST")
+def record_reopen(request, number):
+    record = _record(request, number)
+    form = ReopenForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.reopen_record(request.user, record, reason=form.cleaned_data["reason"])
+        except (ValidationError, PermissionDenied) as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("The record was reopened."))
+            return redirect("record", number=record.number)
+    return _record_page(request, record, reopen_form=form, open_action="reopen")
+
+
+@login_required
+@allow("GET")
+def record_card(request, number):
+    record = _record(request, number)
+    try:
+        pdf = card.render_card(record)
+    except card.FontUnavailable as exc:
+        return render(request, "web/card_unavailable.html", {"record": record, "detail": str(exc)}, status=503)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="card-{record.number}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- households ---------------------------------------------------------------------------------------------
+
+
+def _household(request, number: str) -> Household:
+    qs = restrict(Household.objects.select_related("institution", "village", "head"), request.user)
+    return get_object_or_404(qs, number=number)
+
+
+def _household_page(request, household: Household, add_form=None, remove_error: str = ""):
+    members = list(base_queryset(request.user).filter(resident__household=household)
+                   .order_by("resident__relation_to_head", "id"))
+    hidden = household.members.count() - len(members)
+    return render(request, "web/household.html", {
+        "household": household,
+        "members": members,
+        "hidden": hidden,
+        "can_write": can_write(request.user, household.institution),
+        "add_form": add_form or AddMemberForm(),
+        "remove_error": remove_error,
+    })
+
+
+@login_required
+@allow("POST")
+def household_create(request, number):
+    record = _record(request, number)
+    form = HouseholdCreateForm(request.POST)
+    if form.is_valid():
+        try:
+            household = actions.create_household(request.user, institution=record.institution,
+                                                  village=record.village, address=form.cleaned_data["address"],
+                                                  head=record)
+        except (ValidationError, PermissionDenied) as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("Household %(number)s created.") % {"number": household.number})
+            return redirect("household", number=household.number)
+    return _record_page(request, record, household_form=form, open_action="household")
+
+
+@login_required
+@allow("GET")
+def household_detail(request, number):
+    return _household_page(request, _household(request, number))
+
+
+@login_required
+@allow("POST")
+def household_add_member(request, number):
+    household = _household(request, number)
+    form = AddMemberForm(request.POST)
+    if form.is_valid():
+        member = base_queryset(request.user).filter(number=form.cleaned_data["record"].strip()).first()
+        if member is None:
+            form.add_error("record", _("No record with this number in your jurisdiction."))
+        else:
+            try:
+                actions.add_member(request.user, household, member, relation=form.cleaned_data["relation"])
+            except (ValidationError, PermissionDenied) as exc:
+                add_errors(form, exc)
+            else:
+                messages.success(request, _("%(name)s was added to the household.") % {"name": member.resident.name})
+                return redirect("household", number=household.number)
+    return _household_page(request, household, add_form=form)
+
+
+@login_required
+@allow("POST")
+def household_remove_member(request, number):
+    household = _household(request, number)
+    member = base_queryset(request.user).filter(number=(request.POST.get("record") or "").strip()).first()
+    if member is None:
+        raise Http404
+    try:
+        actions.remove_member(request.user, household, member)
+    except (ValidationError, PermissionDenied) as exc:
+        text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        return _household_page(request, household, remove_error=text)
+    messages.success(request, _("%(name)s was removed from the household.") % {"name": member.resident.name})
+    return redirect("household", number=household.number)

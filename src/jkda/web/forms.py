@@ -1,0 +1,135 @@
+"""Small forms of the web UI: the search filters and the record / household actions."""
+
+from __future__ import annotations
+
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from jkda.access.scope import visible_institution_ids
+from jkda.codes import valuesets as V
+from jkda.records.forms import DateInput, area_prefix, villages_for
+from jkda.records.models import Record
+from jkda.regions.models import Division, Institution
+
+# Age bands of the list filter: value → (min, max) in whole years.
+AGE_BANDS = {
+    "0-6": (0, 6),
+    "7-17": (7, 17),
+    "18-44": (18, 44),
+    "45-64": (45, 64),
+    "65-": (65, None),
+}
+
+
+def visible_institutions(user):
+    ids = visible_institution_ids(user)
+    qs = Institution.objects.filter(kind__in=Institution.CLINICAL_KINDS).select_related("division__parent")
+    return (qs if ids is None else qs.filter(id__in=ids)).order_by("path", "code")
+
+
+def visible_villages(user):
+    """Villages in the area of the institutions a user sees (a choice list, not personal data)."""
+    ids = visible_institution_ids(user)
+    villages = Division.objects.filter(level=Division.Level.VILLAGE)
+    if ids is None:
+        return villages
+    prefixes = {area_prefix(inst) for inst in Institution.objects.filter(id__in=ids).select_related(
+        "division__parent")}
+    if not prefixes:
+        return villages.none()
+    cond = Q()
+    for prefix in prefixes:
+        cond |= Q(code__startswith=prefix)
+    return villages.filter(cond)
+
+
+class FilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=50)
+    status = forms.ChoiceField(label=_("Status"), required=False,
+                               choices=[("", _("All")), *Record.Status.choices])
+    institution = forms.ModelChoiceField(Institution.objects.none(), label=_("Institution"), required=False,
+                                         empty_label=_("All"))
+    sex = forms.ChoiceField(label=_("Sex"), required=False)
+    age = forms.ChoiceField(label=_("Age"), required=False,
+                            choices=[("", _("All")), *[(k, k.replace("-", "–") if not k.endswith("-")
+                                                        else k[:-1] + "+") for k in AGE_BANDS]])
+    village = forms.ChoiceField(label=_("Village"), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["institution"].queryset = visible_institutions(user)
+        self.fields["sex"].choices = [("", _("All")), *V.SEX.choices()]
+        self.fields["village"].choices = [("", _("All")), *[(v.code, v.name) for v in visible_villages(user)]]
+        self.fields["q"].widget.attrs.update({"id": "q", "type": "search", "autocomplete": "off", "autofocus": True,
+                                              "placeholder": _("Name, pinyin initials, ID number, phone or record "
+                                                               "number")})
+
+    def search_kwargs(self) -> dict:
+        """Arguments for search_records from the valid filters (an invalid one is ignored, not an error)."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        kwargs = {"status": data.get("status") or "", "sex": data.get("sex") or "",
+                  "village_code": data.get("village") or ""}
+        if data.get("institution"):
+            kwargs["institution_id"] = data["institution"].pk
+        if data.get("age") in AGE_BANDS:
+            kwargs["age_min"], kwargs["age_max"] = AGE_BANDS[data["age"]]
+        return kwargs
+
+
+class TransferForm(forms.Form):
+    to_institution = forms.ModelChoiceField(Institution.objects.none(), label=_("Transfer to"))
+    village = forms.ModelChoiceField(Division.objects.none(), label=_("Village / residents' committee"),
+                                     required=False, empty_label=_("(keep the current one)"))
+    reason = forms.CharField(label=_("Reason"), max_length=200)
+
+    def __init__(self, *args, record: Record, **kwargs):
+        kwargs.setdefault("prefix", "transfer")
+        super().__init__(*args, **kwargs)
+        institutions = (Institution.objects.filter(kind__in=Institution.CLINICAL_KINDS, active=True)
+                        .exclude(pk=record.institution_id).select_related("division__parent").order_by("path"))
+        self.fields["to_institution"].queryset = institutions
+        chosen = None
+        raw = self.data.get(self.add_prefix("to_institution")) if self.is_bound else None
+        if raw and str(raw).isdigit():
+            chosen = institutions.filter(pk=int(raw)).first()
+        self.fields["village"].queryset = villages_for(chosen)
+
+
+class CloseForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Reason for closing"), widget=forms.RadioSelect)
+    closed_on = forms.DateField(label=_("Date of death or of moving away"), widget=DateInput())
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "close")
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = V.CLOSE_REASON.choices()
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for reopening"), max_length=200)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "reopen")
+        super().__init__(*args, **kwargs)
+
+
+class HouseholdCreateForm(forms.Form):
+    address = forms.CharField(label=_("Household address"), max_length=200)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "household")
+        super().__init__(*args, **kwargs)
+        self.fields["address"].widget.attrs["size"] = 40
+
+
+class AddMemberForm(forms.Form):
+    record = forms.CharField(label=_("Record number"), max_length=17)
+    relation = forms.ChoiceField(label=_("Relation to head of household"))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "member")
+        super().__init__(*args, **kwargs)
+        self.fields["relation"].choices = [("", "—"), *V.RELATION_TO_HEAD.choices()]
