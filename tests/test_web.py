@@ -340,7 +340,7 @@ def test_record_page_shows_labels_not_codes(client, city, establish):
     resp = client.get(f"/records/{rec.number}/")
     body = html(resp)
     assert resp.status_code == 200
-    for text in ("汉族", "A型", "阳性", "城镇居民基本医疗保险", "全自费", "大学本科", "糖尿病 2012-05", "父亲: 高血压",
+    for text in ("汉族", "A型", "阳性", "城镇居民基本医疗保险", "全自费", "大学本科", "糖尿病 2012-05", "父亲：高血压",
                  city.v1.name, city.centre.name):
         assert text in body, text
     assert 'id="card-link"' in body and f"/records/{rec.number}/card.pdf" in body

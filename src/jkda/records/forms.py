@@ -23,6 +23,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -147,7 +148,7 @@ class RowsWidget(forms.Widget):
         )
 
     def render(self, name, value, attrs=None, renderer=None):
-        rows = [r for r in (value or []) if isinstance(r, dict)]
+        rows = [r for r in (value or []) if isinstance(r, dict) and any(str(v or "").strip() for v in r.values())]
         count = max(self.min_rows, len(rows) + 1)
         head = format_html_join("", "<th>{}</th>", ((c.label,) for c in self.columns))
         body = []
@@ -408,7 +409,7 @@ def field_label(name: str) -> str:
     for model in (Resident, Record):
         field = _model_field(name, model)
         if field is not None and hasattr(field, "verbose_name"):
-            return str(field.verbose_name)
+            return capfirst(str(field.verbose_name))
     return name
 
 
@@ -425,8 +426,9 @@ def format_value(name: str, value, model=Resident) -> str:
         return _join(" ".join(x for x in (str(i.get("name") or ""), str(i.get("date") or "")) if x)
                      for i in value if isinstance(i, dict))
     if name == "family_history" and isinstance(value, dict):
-        sep = "; " if (get_language() or "").startswith("en") else "；"
-        return sep.join(f"{V.FAMILY_MEMBER.label(m)}: {_join(V.FAMILY_DISEASE.label(str(c)) for c in codes)}"
+        en = (get_language() or "").startswith("en")
+        sep, colon = ("; ", ": ") if en else ("；", "：")
+        return sep.join(f"{V.FAMILY_MEMBER.label(m)}{colon}{_join(V.FAMILY_DISEASE.label(str(c)) for c in codes)}"
                         for m, codes in value.items() if codes)
     if isinstance(field, CodeListField) and isinstance(value, list):
         return _join(field.valueset.label(str(c)) for c in value)
