@@ -103,6 +103,11 @@ def test_pages_require_login(client, establish):
         assert resp.status_code == 302 and resp["Location"].startswith("/login/"), url
 
 
+def test_expired_session_htmx_request_goes_to_login(client, city):
+    resp = client.get("/", {"q": "zsf"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="results")
+    assert resp.status_code == 204 and resp["HX-Redirect"].startswith("/login/")
+
+
 def test_login_ok_and_logout(client, city):
     resp = client.get("/login/")
     assert resp.status_code == 200 and 'id="login-submit"' in html(resp)

@@ -248,13 +248,14 @@ class FamilyHistoryField(forms.Field):
 
 _YM = _("YYYY-MM")
 _YMD = _("YYYY-MM-DD")
-# Columns of the repeatable items (keys are the JSON keys the model documents).
+# Columns of the repeatable items (keys are the JSON keys the model documents) and the number of empty lines the
+# paper form has for them (one more than the filled ones is always offered).
 REPEATABLE: dict[str, tuple[tuple[Column, ...], int]] = {
     "past_diseases": ((
         Column("code", _("disease"), valueset=V.PAST_DISEASE),
         Column("date", _("diagnosed (year-month)"), placeholder=_YM, size=8),
         Column("note", _("note"), size=16),
-    ), 3),
+    ), 6),
     "operations": ((Column("name", _("name"), size=20), Column("date", _("date"), placeholder=_YMD, size=10)), 2),
     "injuries": ((Column("name", _("name"), size=20), Column("date", _("date"), placeholder=_YMD, size=10)), 2),
     "transfusions": ((Column("name", _("reason"), size=20), Column("date", _("date"), placeholder=_YMD, size=10)), 2),

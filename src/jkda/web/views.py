@@ -11,7 +11,7 @@ import functools
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required as django_login_required
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -30,6 +30,21 @@ from jkda.records.search import base_queryset, search_records
 from .forms import AddMemberForm, CloseForm, FilterForm, HouseholdCreateForm, ReopenForm, TransferForm
 
 # --- helpers ------------------------------------------------------------------------------------------------
+
+
+def login_required(view):
+    """Django's login_required; an htmx request of an expired session reloads the whole page at the login."""
+    guarded = django_login_required(view)
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated and getattr(request, "htmx", False):
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = f"{reverse(settings.LOGIN_URL)}?next={request.path}"
+            return response
+        return guarded(request, *args, **kwargs)
+
+    return wrapper
 
 
 def allow(*methods: str):
