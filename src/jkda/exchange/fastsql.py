@@ -1,0 +1,193 @@
+"""Bulk inserts at the speed of the database, with the column list derived from the model.
+
+`bulk_create` spends most of its time preparing each value of each object through the field machinery; for a
+million residents written to five tables that is most of the import. `BulkTable` does the same preparation once
+per column kind (text as is, dates and datetimes through the backend's adapters, JSON through json.dumps as
+JSONField does) and hands whole chunks to `executemany` (SQLite) or `COPY` (PostgreSQL). The columns come from
+the model's concrete fields, so a field added to a model is written (with its default) without touching this code.
+`DerivedTable` writes a table whose rows repeat another's (django-simple-history's historical tables) from the
+already prepared rows.
+
+Primary keys of residents and records are reserved up front (`reserve_ids`) so that records can point at their
+residents without reading anything back: on SQLite under the transaction's write lock (BEGIN IMMEDIATE), on
+PostgreSQL from the table's sequence.
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+from collections.abc import Callable, Iterable
+
+from django.db import connection, models
+
+AUTO = object()  # marks auto_now / auto_now_add columns: they get the time of writing, as Model.save() gives
+
+
+def _json_converter(encoder) -> Callable:
+    cache: dict = {}
+
+    def conv(v):
+        if v is None:
+            return None
+        if isinstance(v, list) and all(type(x) is str for x in v):  # code lists: a handful of distinct values
+            key = tuple(v)
+            out = cache.get(key)
+            if out is None:
+                if len(cache) > 10_000:
+                    cache.clear()
+                out = cache[key] = json.dumps(v, cls=encoder)
+            return out
+        if v == {}:
+            return "{}"
+        return json.dumps(v, cls=encoder)
+
+    return conv
+
+
+def converter_for(f: models.Field, vendor: str, ops) -> Callable | None:
+    """How a Python value of field `f` goes to the database here; None when it goes as it is."""
+    if isinstance(f, models.JSONField):
+        return _json_converter(f.encoder)
+    if isinstance(f, models.DateTimeField):
+        if vendor == "sqlite":
+            return lambda v: None if v is None else ops.adapt_datetimefield_value(v)
+        return None
+    if isinstance(f, models.DateField):
+        if vendor == "sqlite":
+            return lambda v: None if v is None else v.isoformat()
+        return None
+    return None
+
+
+def _default(f: models.Field):
+    if f.has_default():
+        return f.get_default()
+    return None if f.null or not f.empty_strings_allowed else ""
+
+
+class _Inserter:
+    table: str
+    columns: list[str]
+
+    def insert(self, rows: list) -> None:
+        if not rows:
+            return
+        qn = connection.ops.quote_name
+        column_sql = ", ".join(qn(c) for c in self.columns)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                with cursor.cursor.copy(f"COPY {qn(self.table)} ({column_sql}) FROM STDIN") as copy:
+                    write = copy.write_row
+                    for r in rows:
+                        write(r)
+            else:
+                placeholders = ", ".join(["%s"] * len(self.columns))
+                cursor.executemany(f"INSERT INTO {qn(self.table)} ({column_sql}) VALUES ({placeholders})", rows)
+
+
+class BulkTable(_Inserter):
+    """Rows of `model` from dicts holding every attname (start from `defaults` for partial ones)."""
+
+    def __init__(self, model, *, with_pk: bool = True):
+        self.model = model
+        self.table = model._meta.db_table
+        vendor, ops = connection.vendor, connection.ops
+        self.fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
+        self.columns = [f.column for f in self.fields]
+        self.attnames = [f.attname for f in self.fields]
+        self.defaults = {f.attname: _default(f) for f in self.fields}
+        self.converters: list[tuple[int, Callable]] = []
+        self.auto: list[int] = []
+        for i, f in enumerate(self.fields):
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                self.auto.append(i)
+                continue
+            conv = converter_for(f, vendor, ops)
+            if conv is not None:
+                self.converters.append((i, conv))
+        self._auto_conv = [converter_for(self.fields[i], vendor, ops) for i in self.auto]
+        self._get = operator.itemgetter(*self.attnames)
+        self._now: list = [None] * len(self.auto)
+
+    def set_now(self, now) -> None:
+        self._now = [conv(now) if conv else now for conv in self._auto_conv]
+
+    def row(self, values: dict) -> list:
+        out = list(self._get(values))
+        for i, conv in self.converters:
+            out[i] = conv(out[i])
+        for i, now in zip(self.auto, self._now, strict=True):
+            out[i] = now
+        return out
+
+    def stamp(self, row: list) -> list:
+        """Put the time of writing (set_now) into a row prepared earlier."""
+        for i, now in zip(self.auto, self._now, strict=True):
+            row[i] = now
+        return row
+
+    def index(self, attname: str) -> int:
+        return self.attnames.index(attname)
+
+
+class DerivedTable(_Inserter):
+    """A table whose rows repeat the columns of a BulkTable's rows plus a few of their own (historical tables):
+    rows come from the base table's prepared rows, nothing is converted twice."""
+
+    def __init__(self, model, base: BulkTable, extra: Iterable[str]):
+        self.model = model
+        self.table = model._meta.db_table
+        extra = list(extra)
+        vendor, ops = connection.vendor, connection.ops
+        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        shared = [f for f in fields if f.attname in base.attnames and f.attname not in extra]
+        own = [f for f in fields if f.attname in extra]
+        leftover = [f for f in fields if f not in shared and f not in own]
+        if leftover:  # a column neither the base nor the caller provides: its default
+            own += leftover
+            extra += [f.attname for f in leftover]
+        self.extra = extra
+        self.columns = [f.column for f in shared] + [f.column for f in own]
+        self._get = operator.itemgetter(*[base.index(f.attname) for f in shared])
+        self._extra_conv = [(converter_for(f, vendor, ops) or (lambda v: v)) for f in own]
+        self._defaults = {f.attname: _default(f) for f in leftover}
+
+    def extras(self, values: dict) -> tuple:
+        """The table's own columns, converted, from `values` (attname → value): compute once per chunk if shared."""
+        return tuple(conv(values[a] if a in values else self._defaults.get(a))
+                     for a, conv in zip(self.extra, self._extra_conv, strict=True))
+
+    def row(self, base_row: list, extras: tuple) -> tuple:
+        return self._get(base_row) + extras
+
+
+def take_write_lock() -> None:
+    """Make sure this transaction holds the database's write lock before ids are reserved (a no-op on PostgreSQL,
+    where sequences hand out ids safely; on SQLite the transaction is BEGIN IMMEDIATE already, this makes sure)."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE records_numbercounter SET last_serial = last_serial WHERE 0")
+
+
+def reserve_ids(model, n: int) -> list[int]:
+    """n fresh primary keys for `model`, valid until the end of the current transaction."""
+    if n <= 0:
+        return []
+    table = model._meta.db_table
+    pk = model._meta.pk.column
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                           [table, pk, n])
+            return [r[0] for r in cursor.fetchall()]
+        if connection.vendor == "sqlite":
+            cursor.execute(f"SELECT MAX({qn(pk)}) FROM {qn(table)}")
+            top = cursor.fetchone()[0] or 0
+            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+            seq = cursor.fetchone()
+            if seq and seq[0] and seq[0] > top:
+                top = seq[0]
+            return list(range(top + 1, top + 1 + n))
+    raise NotImplementedError(f"bulk import supports SQLite and PostgreSQL, not {connection.vendor}")

@@ -1,0 +1,788 @@
+"""Bulk import of residents with their records: every row validated as the web form would, written fast.
+
+The correctness reference is `records.actions.establish_record` (one resident: full_clean, duplicate check,
+number, event). Doing that per row would take hours for a million residents, so this module does the same work
+in bulk:
+
+- **Validation, per row, with the same rules.** Each cell is parsed by the column derived from its model field,
+  with the message the web form gives for the same wrong input; then `records.rules.check_resident` runs on an
+  unsaved `Resident` (the model's own clean() rules), then the record's checks (institution, village, legacy
+  number, date established) with the messages `establish_record` uses.
+- **Identity and idempotence.** Each row has a key: its ID number; else its legacy record number; else a hash of
+  name, birth date, sex, village and current address. A key already in the database is the same person imported
+  before ("already present", not an error) — unless the ID number belongs to someone with another name, which is
+  refused with the existing record's number. A key seen earlier in the file is refused, naming the first row.
+- **Writing, per chunk, in one transaction.** Residents, their records (numbers allocated per village by
+  advancing each village's counter once per chunk), the history rows django-simple-history would write, and a
+  RecordEvent "imported" per record are inserted with `fastsql.BulkTable`. A kill leaves whole chunks; a rerun
+  finds them present and carries on.
+- **Bounded memory.** The file is streamed; keys seen in the file live in a temporary SQLite file, not in RAM.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import hashlib
+import multiprocessing
+import os
+import sqlite3
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
+from django.db.models import F
+from django.db.models.base import ModelState
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jkda.access.scope import WRITE_ROLES, require_write
+from jkda.records import numbering
+from jkda.records.actions import DuplicateIdNumber, _user_name
+from jkda.records.models import NumberCounter, Record, RecordEvent, Resident
+from jkda.records.rules import check_resident, today
+from jkda.regions.models import Division, Institution, Staff
+
+from .columns import Columns, labels_of, resident_columns
+from .fastsql import BulkTable, DerivedTable, reserve_ids, take_write_lock
+from .report import REPORT_HEADERS, RejectReport, Summary, default_report_path
+from .sources import ImportFileError, Table, map_headers, open_table
+
+RECORD_COLUMNS = ("number", "institution_code", "village_code", "established_on", "responsible_doctor")
+COUNTER_BATCH = 400  # villages per counter UPDATE (each costs a few parameters)
+RETURNING = sqlite3.sqlite_version_info >= (3, 35)  # UPDATE ... RETURNING (always on PostgreSQL)
+
+
+# --- keys seen in this file --------------------------------------------------------------------------------------
+
+class SeenKeys:
+    """Keys of the rows taken so far (imported or already present) → their row number, on disk."""
+
+    def __init__(self):
+        self._dir = tempfile.TemporaryDirectory(prefix="jkda-import-")
+        self.db = sqlite3.connect(os.path.join(self._dir.name, "seen.sqlite3"))
+        self.db.execute("PRAGMA journal_mode=OFF")
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.execute("CREATE TABLE seen (k TEXT PRIMARY KEY, row INTEGER NOT NULL) WITHOUT ROWID")
+
+    def lookup(self, keys) -> dict[str, int]:
+        out = {}
+        keys = list(set(keys))
+        for i in range(0, len(keys), 900):
+            batch = keys[i:i + 900]
+            out.update(self.db.execute(
+                f"SELECT k, row FROM seen WHERE k IN ({','.join('?' * len(batch))})", batch).fetchall())
+        return out
+
+    def add(self, pairs) -> None:
+        self.db.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?)", pairs)
+
+    def close(self) -> None:
+        self.db.close()
+        self._dir.cleanup()
+
+
+# --- village counters --------------------------------------------------------------------------------------------
+
+def _counter_update(villages: list[str], amounts: dict[str, int], expr: str, twice: bool = False) -> dict[str, int]:
+    """One UPDATE per batch of villages: last_serial = expr (with %s the village's amount), returning the new values.
+    Plain SQL: a Case() of hundreds of When()s costs more to compile than to run."""
+    table = connection.ops.quote_name(NumberCounter._meta.db_table)
+    code = connection.ops.quote_name(NumberCounter._meta.get_field("village_code").column)
+    serial = connection.ops.quote_name(NumberCounter._meta.get_field("last_serial").column)
+    then = expr.format(serial=serial)
+    tops: dict[str, int] = {}
+    global RETURNING
+    RETURNING = RETURNING or connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        for i in range(0, len(villages), COUNTER_BATCH):
+            batch = villages[i:i + COUNTER_BATCH]
+            params: list = []
+            whens = []
+            for v in batch:
+                whens.append(f"WHEN %s THEN {then}")
+                params += [v, amounts[v], amounts[v]] if twice else [v, amounts[v]]
+            params += batch
+            where = f"WHERE {code} IN ({', '.join(['%s'] * len(batch))})"
+            sql = f"UPDATE {table} SET {serial} = CASE {code} {' '.join(whens)} ELSE {serial} END {where}"
+            if RETURNING:
+                cursor.execute(sql + f" RETURNING {code}, {serial}", params)
+            else:
+                cursor.execute(sql, params)
+                cursor.execute(f"SELECT {code}, {serial} FROM {table} {where}", batch)
+            tops.update(cursor.fetchall())
+    return tops
+
+
+# --- one valid row -----------------------------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class Row:
+    """A valid row: the resident's prepared database row (id and times filled at write time) and the record's."""
+
+    number: int
+    cells: list | None  # the file's cells (not sent back by validation workers: the reader keeps them)
+    res_row: list
+    id_number: str | None
+    name: str
+    record_number: str  # a legacy number from the file, or ""
+    institution_id: int
+    village_id: int
+    village_code: str
+    established_on: dt.date
+    doctor_id: int | None
+    doctor_name: str
+    key: str
+    key_column: str
+    assigned: str = ""  # the number allocated at write time (reset when a chunk is retried)
+
+
+@dataclass
+class Outcome:
+    new: list
+    present: list
+    rejected: list  # (row number, cells, problems)
+    register: list  # (key, row number)
+
+
+_PINYIN: dict[str, tuple[str, str]] = {}
+PINYIN_CACHE = 300_000
+
+
+def fill_derived(r: Resident) -> None:
+    """Resident.fill_derived, with the pinyin of names seen before taken from a cache (names repeat a lot)."""
+    name = (r.name or "").strip()
+    cached = _PINYIN.get(name)
+    if cached is None:
+        r.fill_derived()
+        if len(_PINYIN) >= PINYIN_CACHE:
+            _PINYIN.clear()
+        _PINYIN[name] = (r.name_pinyin, r.name_initials)
+    else:
+        r.name = name
+        r.name_pinyin, r.name_initials = cached
+        r.id_last6 = (r.id_number or "")[-6:]
+
+
+def person_hash(name, birth_date, sex, village_code, address) -> str:
+    text = "\x1f".join([
+        " ".join(str(name or "").split()), birth_date.isoformat() if birth_date else "", str(sex or ""),
+        str(village_code or ""), " ".join(str(address or "").split()),
+    ])
+    return "h:" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:24]
+
+
+# --- validation workers ------------------------------------------------------------------------------------------
+
+_WORKER: ResidentImport | None = None  # set before the pool forks: workers inherit the prepared importer
+
+
+def _validate_block(block: list[tuple[int, list]]) -> list:
+    """In a worker process: validate a block of rows; valid rows come back without their cells."""
+    imp = _WORKER
+    out = []
+    for number, cells in block:
+        result = imp.validate(number, cells)
+        if isinstance(result, Row):
+            result.cells = None
+        out.append(result)
+    return out
+
+
+class ResidentImport:
+    """`jkda import residents FILE`: see the module docstring. Use `run()`; it returns a Summary.
+
+    workers > 0 validates rows in that many forked processes while this one writes (POSIX only; validation needs
+    no database, the lookups are loaded before the fork).
+    """
+
+    kind = "residents"
+    BLOCK = 500  # rows per task sent to a validation worker
+
+    def __init__(self, path: str, *, actor=None, dry_run: bool = False, chunk_size: int = 5000,
+                 report_path: str | None = None, encoding: str | None = None,
+                 progress: Callable[[Table], object] | None = None, workers: int = 0):
+        self.path = path
+        self.actor = actor
+        self.dry_run = dry_run
+        self.chunk_size = max(1, int(chunk_size))
+        self.report_path = report_path or default_report_path(path)
+        self.encoding = encoding
+        self.progress_factory = progress
+        self.workers = max(0, int(workers or 0))
+        self.summary = Summary(kind=self.kind, path=path, dry_run=dry_run)
+        self.source_name = os.path.basename(path)[:60]
+
+    # --- setup ---------------------------------------------------------------------------------------------------
+
+    def _prepare(self, table: Table) -> None:
+        self.columns: Columns = resident_columns()
+        hm = map_headers(table.header, self.columns.lookup, ignore=set(REPORT_HEADERS))
+        self.headers = hm
+        self.width = len(table.header)
+        missing = [c for c in self.columns if c.required and c.name not in hm.positions]
+        if "id_number" not in hm.positions:
+            missing += [self.columns[n] for n in ("sex", "birth_date") if n not in hm.positions]
+        if missing:
+            raise ImportFileError(
+                _("Required columns are missing: %(cols)s. The first row must name the columns; see docs/import.md "
+                  "for the names accepted.") % {"cols": "、".join(f"{c.label}（{c.name}）" for c in missing)})
+        self.summary.ignored_columns = hm.ignored
+        self.present = [(pos, self.columns[name]) for name, pos in sorted(hm.positions.items(), key=lambda x: x[1])]
+        self.resident_fields = [c.name for _p, c in self.present if c.name not in RECORD_COLUMNS]
+        self.required_message = forms.Field().error_messages["required"]
+        self.form_required = {name for name in self.resident_fields
+                              if (f := Resident._meta.get_field(name)) and not f.blank and not f.has_default()
+                              and name not in ("sex", "birth_date")}
+        self.keep_default_when_empty = {
+            name for name in self.resident_fields
+            if Resident._meta.get_field(name).has_default() and not Resident._meta.get_field(name).blank}
+        proto = Resident()
+        self._template = {k: v for k, v in proto.__dict__.items() if k != "_state"}
+        self._mutable = [k for k, v in self._template.items() if isinstance(v, (list, dict))]
+        self.form_version = settings.JKDA_FORM_VERSION
+        self.sex_blank = Resident._meta.get_field("sex").error_messages["blank"]
+        self.birth_null = Resident._meta.get_field("birth_date").error_messages["null"]
+        self.today = today()
+        self._tables()
+        self._preload()
+
+    def _preload(self) -> None:
+        """Everything validation looks up, read once: institutions, divisions, doctors, the actor's reach."""
+        self._institutions: dict[str, Institution | str] = {}
+        self._denied: dict[int, str | None] = {}
+        for inst in Institution.objects.all():
+            if not inst.is_clinical:
+                self._institutions[inst.code] = _("Records are managed by clinical institutions only.")
+            elif not inst.active:
+                self._institutions[inst.code] = _("%(inst)s is closed.") % {"inst": inst.name}
+            else:
+                self._institutions[inst.code] = inst
+                if self.actor is not None:
+                    try:
+                        require_write(self.actor, inst)
+                        self._denied[inst.pk] = None
+                    except PermissionDenied as exc:
+                        self._denied[inst.pk] = str(exc)
+        self._divisions: dict[str, tuple[int, str]] = {
+            code: (pk, level) for pk, code, level in Division.objects.values_list("id", "code", "level")}
+        self._by_username: dict[tuple[int, str], tuple[int, str]] = {}
+        self._by_full_name: dict[tuple[int, str], list[tuple[int, str]]] = collections.defaultdict(list)
+        for staff in Staff.objects.filter(is_active=True, role__in=WRITE_ROLES, institution__isnull=False):
+            entry = (staff.pk, _user_name(staff))
+            self._by_username[(staff.institution_id, staff.username)] = entry
+            if staff.full_name:
+                self._by_full_name[(staff.institution_id, staff.full_name)].append(entry)
+
+    def label(self, name: str) -> str:
+        """A column as the file names it; for fields without a column, the field's Chinese label."""
+        if name in self.headers.labels:
+            return self.headers.labels[name]
+        if name in self.columns.by_name:
+            return self.columns[name].label
+        try:
+            return labels_of(Resident._meta.get_field(name))[0]
+        except Exception:  # noqa: BLE001 - a non-field error
+            return ""
+
+    def new_resident(self) -> Resident:
+        """An unsaved Resident with the model's defaults (what Resident() gives, without its per-field cost)."""
+        r = Resident.__new__(Resident)
+        d = r.__dict__
+        d.update(self._template)
+        for k in self._mutable:
+            d[k] = type(d[k])()
+        d["_state"] = ModelState()
+        return r
+
+    # --- lookups (in memory: validation workers have no database) ------------------------------------------------
+
+    def institution(self, code: str) -> Institution | str:
+        hit = self._institutions.get(code)
+        if hit is None:
+            return _("No institution has the code %(code)s.") % {"code": code}
+        if isinstance(hit, str):
+            return hit
+        denied = self._denied.get(hit.pk) if self.actor is not None else None
+        return denied or hit
+
+    def village(self, code: str) -> tuple[int, str] | str:
+        if len(code) != 12 or not code.isdigit():
+            return _("A village code has 12 digits (county 6 + township 3 + village 3).")
+        hit = self._divisions.get(code)
+        if hit is None:
+            return _("No village or residents' committee has the code %(code)s.") % {"code": code}
+        if hit[1] != Division.Level.VILLAGE:
+            return _("Choose a village or residents' committee.")
+        return hit[0], code
+
+    def doctor(self, inst: Institution, text: str) -> tuple[int | None, str]:
+        """A staff member of the institution (or the one it reports to) by user name or unique full name; other
+        names are kept as text."""
+        ids = [inst.pk] + ([inst.parent_id] if inst.parent_id else [])
+        for i in ids:
+            hit = self._by_username.get((i, text))
+            if hit:
+                return hit
+        found = [e for i in ids for e in self._by_full_name.get((i, text), ())]
+        return found[0] if len(found) == 1 else (None, text)
+
+    # --- one row -------------------------------------------------------------------------------------------------
+
+    def validate(self, number: int, cells: list) -> Row | list[tuple[str, str]]:
+        """A Row, or the problems as [(column as named in the file, message)]. Touches no database."""
+        errors: dict[str, list[str]] = {}
+        values: dict[str, object] = {}
+        n = len(cells)
+        if n > self.width and any(c not in (None, "") for c in cells[self.width:]):
+            errors[""] = [_("This row has %(n)d cells but the header has %(m)d: a value probably contains the "
+                            "delimiter; put such values in quotes.") % {"n": n, "m": self.width}]
+        for pos, col in self.present:
+            raw = cells[pos] if pos < n else ""
+            if raw is None:
+                raw = ""
+            try:
+                values[col.name] = col.parse(raw)
+            except Exception as exc:  # CellError, or anything a parser did not foresee  # noqa: BLE001
+                errors[col.name] = list(getattr(exc, "messages", None) or [str(exc)])
+
+        r = self.new_resident()
+        d = r.__dict__
+        for name in self.resident_fields:
+            if name in errors:
+                continue
+            v = values[name]
+            if v is None or (v == "" and name in self.keep_default_when_empty):
+                continue
+            if name in self.form_required and v == "":
+                errors[name] = [self.required_message]
+                continue
+            d[name] = v
+        if not r.id_number:
+            r.id_number = None
+        r.form_version = self.form_version
+
+        for name, messages in check_resident(r).items():
+            have = errors.setdefault(name, [])
+            have.extend(m for m in messages if m not in have)
+        if not r.sex and "sex" not in errors:
+            errors["sex"] = [self.sex_blank]
+        if r.birth_date is None and "birth_date" not in errors:
+            errors["birth_date"] = [self.birth_null]
+
+        # the record's cover
+        inst = village = None
+        if "institution_code" not in errors:
+            code = values.get("institution_code") or ""
+            hit = self.institution(code) if code else self.required_message
+            if isinstance(hit, str):
+                errors["institution_code"] = [hit]
+            else:
+                inst = hit
+        if "village_code" not in errors:
+            code = values.get("village_code") or ""
+            hit = self.village(code) if code else self.required_message
+            if isinstance(hit, str):
+                errors["village_code"] = [hit]
+            else:
+                village = hit
+        legacy = values.get("number") or ""
+        if legacy and "number" not in errors:
+            try:
+                legacy = numbering.check_legacy_number(legacy)
+            except ValidationError as exc:
+                errors["number"] = exc.messages
+        established_on = values.get("established_on") or self.today
+        if "established_on" not in errors and established_on > self.today:
+            errors["established_on"] = [_("The date established cannot be in the future.")]
+
+        if errors:
+            return [(self.label(name), msg) for name, messages in errors.items() for msg in messages]
+
+        doctor_id, doctor_name = None, ""
+        text = values.get("responsible_doctor") or ""
+        if text:
+            doctor_id, doctor_name = self.doctor(inst, text)
+        fill_derived(r)
+        if r.id_number:
+            key, key_column = "i:" + r.id_number, "id_number"
+        elif legacy:
+            key, key_column = "n:" + legacy, "number"
+        else:
+            key, key_column = person_hash(r.name, r.birth_date, r.sex, village[1], r.current_address), "name"
+        return Row(number=number, cells=cells, res_row=self._t_res.row(d), id_number=r.id_number, name=r.name,
+                   record_number=legacy, institution_id=inst.pk, village_id=village[0], village_code=village[1],
+                   established_on=established_on, doctor_id=doctor_id, doctor_name=doctor_name, key=key,
+                   key_column=key_column)
+
+    # --- one chunk -----------------------------------------------------------------------------------------------
+
+    def classify(self, rows: list[Row]) -> Outcome:
+        """Sort the chunk's valid rows into new, already present and refused (duplicates in file or database)."""
+        out = Outcome(new=[], present=[], rejected=[], register=[])
+        keys = [p.key for p in rows] + ["n:" + p.record_number for p in rows if p.record_number]
+        earlier = self.seen.lookup(keys)
+
+        ids = [p.id_number for p in rows if p.id_number]
+        by_id: dict[str, str] = {}
+        for i in range(0, len(ids), 2000):
+            by_id.update(Resident.objects.filter(id_number__in=ids[i:i + 2000]).values_list("id_number", "name"))
+        numbers = [p.record_number for p in rows if p.record_number]
+        by_number: dict[str, str] = {}
+        for i in range(0, len(numbers), 2000):
+            by_number.update(Record.objects.filter(number__in=numbers[i:i + 2000])
+                             .values_list("number", "resident__name"))
+        hashed_names = {p.name for p in rows if p.key.startswith("h:")}
+        known_hashes: set[str] = set()
+        if hashed_names:
+            names = list(hashed_names)
+            for i in range(0, len(names), 2000):
+                for row in (Record.objects.filter(resident__id_number__isnull=True,
+                                                  resident__name__in=names[i:i + 2000])
+                            .values_list("resident__name", "resident__birth_date", "resident__sex", "village__code",
+                                         "resident__current_address")):
+                    known_hashes.add(person_hash(*row))
+
+        taken: dict[str, int] = {}
+        for p in rows:
+            first = earlier.get(p.key) or taken.get(p.key)
+            if first:
+                out.rejected.append((p.number, p.cells, [(self.label(p.key_column), _(
+                    "The same person as row %(row)d of this file (a duplicate row).") % {"row": first})]))
+                continue
+            nkey = "n:" + p.record_number if p.record_number else None
+            if nkey and nkey != p.key:
+                first = earlier.get(nkey) or taken.get(nkey)
+                if first:
+                    out.rejected.append((p.number, p.cells, [(self.label("number"), _(
+                        "Record number %(n)s is also given on row %(row)d of this file.") % {
+                            "n": p.record_number, "row": first})]))
+                    continue
+            status = "new"
+            problem = None
+            if p.id_number and p.id_number in by_id:
+                if by_id[p.id_number] == p.name:
+                    status = "present"
+                else:
+                    existing = (Resident.objects.select_related("record__institution")
+                                .filter(id_number=p.id_number).first())
+                    problem = ("id_number", DuplicateIdNumber(existing).messages[0])
+            elif p.record_number and p.record_number in by_number:
+                if p.key_column == "number" and by_number[p.record_number] == p.name:
+                    status = "present"
+                else:
+                    problem = ("number", _("Record number %(n)s is already in use.") % {"n": p.record_number})
+            elif p.key in known_hashes:
+                status = "present"
+            if problem:
+                out.rejected.append((p.number, p.cells, [(self.label(problem[0]), problem[1])]))
+                continue
+            taken[p.key] = p.number
+            out.register.append((p.key, p.number))
+            if nkey and nkey != p.key:
+                taken[nkey] = p.number
+                out.register.append((nkey, p.number))
+            (out.present if status == "present" else out.new).append(p)
+        return out
+
+    def _tables(self):
+        if not hasattr(self, "_t_res"):
+            history = ("history_date", "history_change_reason", "history_type", "history_user_id")
+            self._t_res = BulkTable(Resident)
+            self._t_hres = DerivedTable(Resident.history.model, self._t_res, history)
+            self._t_rec = BulkTable(Record)
+            self._t_hrec = DerivedTable(Record.history.model, self._t_rec, history)
+            self._t_event = BulkTable(RecordEvent, with_pk=False)
+        return self._t_res, self._t_hres, self._t_rec, self._t_hrec, self._t_event
+
+    def note_legacy(self, top_by_village: dict[str, int]) -> None:
+        """Advance village counters past legacy serials (numbering.note_used_number for many at once)."""
+        villages = sorted(top_by_village)
+        self._ensure_counters(villages)
+        _counter_update(villages, top_by_village, "CASE WHEN {serial} < %s THEN %s ELSE {serial} END", twice=True)
+
+    @staticmethod
+    def _ensure_counters(villages: list[str]) -> None:
+        have = set()
+        for i in range(0, len(villages), 2000):
+            have.update(NumberCounter.objects.filter(pk__in=villages[i:i + 2000]).values_list("pk", flat=True))
+        missing = [NumberCounter(village_code=v) for v in villages if v not in have]
+        if missing:
+            NumberCounter.objects.bulk_create(missing, ignore_conflicts=True)
+
+    def allocate(self, rows: list[Row]) -> list[tuple[Row, str]]:
+        """Give every row without a legacy number the next numbers of its village; returns rows refused because a
+        village has no numbers left, with the message."""
+        width = numbering.serial_width()
+        digits = 12 + width
+        legacy_top: dict[str, int] = {}
+        for p in rows:
+            if p.record_number and len(p.record_number) == digits:
+                v, s = p.record_number[:12], int(p.record_number[12:])
+                if s > legacy_top.get(v, -1):
+                    legacy_top[v] = s
+        need = collections.Counter(p.village_code for p in rows if not p.record_number)
+        villages = sorted(set(legacy_top) | set(need))
+        if not villages:
+            return []
+        self._ensure_counters(villages)
+        if connection.vendor == "postgresql":  # lock the counters in one order: two imports never deadlock
+            for i in range(0, len(villages), 2000):
+                list(NumberCounter.objects.select_for_update().filter(pk__in=villages[i:i + 2000])
+                     .order_by("pk").values_list("pk", flat=True))
+        if legacy_top:
+            self.note_legacy(legacy_top)
+        wanted = sorted(need)
+        tops = _counter_update(wanted, need, "{serial} + %s")
+        limit = 10 ** width
+        refused = []
+        pools: dict[str, list[str]] = {}
+        for v in wanted:
+            top, n = tops[v], need[v]
+            if top >= limit:
+                NumberCounter.objects.filter(pk=v).update(last_serial=F("last_serial") - n)
+                pools[v] = []
+                continue
+            pools[v] = [f"{v}{s:0{width}d}" for s in range(top - n + 1, top + 1)]
+        # legacy numbers imported earlier may already hold some of these (numbering.allocate_number skips them too)
+        candidates = [num for pool in pools.values() for num in pool]
+        used = set()
+        for i in range(0, len(candidates), 2000):
+            used.update(Record.objects.filter(number__in=candidates[i:i + 2000]).values_list("number", flat=True))
+        for v in wanted:
+            pool = [num for num in pools[v] if num not in used]
+            while len(pool) < need[v] and pools[v]:
+                serial = int(numbering.allocate_number(v)[12:])  # one at a time past the clash (rare)
+                pool.append(f"{v}{serial:0{width}d}")
+            pools[v] = pool
+        queues = {v: collections.deque(pool) for v, pool in pools.items()}
+        for p in rows:  # in file order: numbers follow the order of the rows within each village
+            if p.record_number:
+                p.assigned = p.record_number
+                continue
+            queue = queues[p.village_code]
+            if queue:
+                p.assigned = queue.popleft()
+            else:
+                refused.append((p, _("All %(n)d record numbers of village %(code)s are used up.") % {
+                    "n": limit - 1, "code": p.village_code}))
+        return refused
+
+    def write(self, rows: list[Row]) -> list[tuple[Row, str]]:
+        """Insert the chunk's new residents and records (inside the caller's transaction)."""
+        t_res, t_hres, t_rec, t_hrec, t_event = self._tables()
+        take_write_lock()
+        refused = self.allocate(rows)
+        if refused:
+            bad = {id(p) for p, _msg in refused}
+            rows = [p for p in rows if id(p) not in bad]
+        if not rows:
+            return refused
+        now = timezone.now()
+        for t in (t_res, t_rec, t_event):
+            t.set_now(now)
+        res_ids = reserve_ids(Resident, len(rows))
+        rec_ids = reserve_ids(Record, len(rows))
+        actor = self.actor
+        actor_id = actor.pk if actor is not None else None
+        actor_name = _user_name(actor)
+        reason = _("Imported from %(file)s, row %(row)d")
+        history = {"history_date": now, "history_type": "+", "history_user_id": actor_id,
+                   "history_change_reason": ""}
+        imported = RecordEvent.Kind.IMPORTED.value
+        rec_defaults = {**t_rec.defaults, "established_by_id": actor_id, "established_by_name": actor_name,
+                        "form_version": self.form_version}
+        event_defaults = {**t_event.defaults, "kind": imported, "actor_id": actor_id}
+        res_rows, hres_rows, rec_rows, hrec_rows, event_rows = [], [], [], [], []
+        id_at = t_res.index("id")
+        # the historical rows' own columns, converted once; only the reason differs from row to row
+        hres_extra, hrec_extra = list(t_hres.extras(history)), list(t_hrec.extras(history))
+        hres_why, hrec_why = t_hres.extra.index("history_change_reason"), t_hrec.extra.index("history_change_reason")
+        for p, rid, cid in zip(rows, res_ids, rec_ids, strict=True):
+            res_row = p.res_row
+            res_row[id_at] = rid
+            t_res.stamp(res_row)
+            why = reason % {"file": self.source_name, "row": p.number}
+            hres_extra[hres_why] = hrec_extra[hrec_why] = why[:100]
+            res_rows.append(res_row)
+            hres_rows.append(t_hres.row(res_row, tuple(hres_extra)))
+            number = p.assigned
+            inst_id = p.institution_id
+            rec = dict(rec_defaults, id=cid, number=number, number_last8=number[-8:], resident_id=rid,
+                       institution_id=inst_id, village_id=p.village_id, established_by_institution_id=inst_id,
+                       responsible_doctor_id=p.doctor_id, responsible_doctor_name=p.doctor_name,
+                       established_on=p.established_on)
+            rec_row = t_rec.row(rec)
+            rec_rows.append(rec_row)
+            hrec_rows.append(t_hrec.row(rec_row, tuple(hrec_extra)))
+            event_rows.append(t_event.row(dict(event_defaults, record_id=cid, to_institution_id=inst_id,
+                                               reason=why[:200])))
+        t_res.insert(res_rows)
+        t_hres.insert(hres_rows)
+        t_rec.insert(rec_rows)
+        t_hrec.insert(hrec_rows)
+        t_event.insert(event_rows)
+        return refused
+
+    def flush(self, rows: list[Row], rejected: list) -> None:
+        """Classify and write one chunk in one transaction, then account for it."""
+        outcome = None
+        for attempt in range(4):
+            try:
+                if self.dry_run:
+                    outcome = self.classify(rows)
+                else:
+                    with transaction.atomic():
+                        outcome = self.classify(rows)
+                        refused = self.write(outcome.new)
+                        if refused:
+                            bad = {id(p) for p, _msg in refused}
+                            outcome.new = [p for p in outcome.new if id(p) not in bad]
+                            outcome.register = [(k, n) for k, n in outcome.register
+                                                if n not in {p.number for p, _m in refused}]
+                            outcome.rejected += [(p.number, p.cells, [(self.label("village_code"), msg)])
+                                                 for p, msg in refused]
+                break
+            except (IntegrityError, OperationalError):
+                # someone established one of these people, or held the lock, meanwhile: look again
+                if attempt == 3:
+                    raise
+                for p in rows:
+                    p.assigned = ""
+                time.sleep(0.2 * (attempt + 1))
+        self.seen.add(outcome.register)
+        self.summary.imported += len(outcome.new)
+        self.summary.present += len(outcome.present)
+        for item in sorted(rejected + outcome.rejected, key=lambda x: x[0]):
+            self.report.add(*item)
+        self.summary.rejected += len(rejected) + len(outcome.rejected)
+
+    # --- the whole file ------------------------------------------------------------------------------------------
+
+    def prescan_legacy(self) -> None:
+        """Raise village counters past every legacy number in the file before any number is allocated, so that a
+        legacy number further down the file never finds its serial handed out already."""
+        pos = self.headers.positions.get("number")
+        if pos is None or self.dry_run:
+            return
+        digits = 12 + numbering.serial_width()
+        tops: dict[str, int] = {}
+        table = open_table(self.path, self.table.encoding or self.encoding)
+        try:
+            for _n, cells in table.rows():
+                if pos < len(cells) and cells[pos] not in (None, ""):
+                    text = str(cells[pos]).strip() if isinstance(cells[pos], str) else str(cells[pos])
+                    if len(text) == digits and text.isdigit():
+                        v, s = text[:12], int(text[12:])
+                        if s > tops.get(v, -1):
+                            tops[v] = s
+        finally:
+            table.close()
+        if tops:
+            with transaction.atomic():
+                self.note_legacy(tops)
+
+    def _pool(self):
+        """A pool of forked validation workers, or None to validate here."""
+        if self.workers <= 0 or "fork" not in multiprocessing.get_all_start_methods():
+            return None
+        global _WORKER
+        _WORKER = self
+        return multiprocessing.get_context("fork").Pool(self.workers)
+
+    def _validated(self, table: Table, pool):
+        """(row number, cells, Row or problems) for every row of the file, in order."""
+        if pool is None:
+            for number, cells in table.rows():
+                yield number, cells, self.validate(number, cells)
+            return
+        window: collections.deque = collections.deque()
+        # enough blocks in flight that the workers keep going while a whole chunk is being written
+        depth = max(self.workers * 4, 2 * self.chunk_size // self.BLOCK + self.workers)
+
+        def drain():
+            block, pending = window.popleft()
+            for (number, cells), result in zip(block, pending.get(), strict=True):
+                if isinstance(result, Row):
+                    result.cells = cells
+                yield number, cells, result
+
+        block: list = []
+        for item in table.rows():
+            block.append(item)
+            if len(block) >= self.BLOCK:
+                window.append((block, pool.apply_async(_validate_block, (block,))))
+                block = []
+                while len(window) >= depth:
+                    yield from drain()
+        if block:
+            window.append((block, pool.apply_async(_validate_block, (block,))))
+        while window:
+            yield from drain()
+
+    def run(self) -> Summary:
+        global _WORKER
+        started = time.perf_counter()
+        self.seen = SeenKeys()
+        table = pool = bar = None
+        try:
+            try:
+                table = open_table(self.path, self.encoding)
+                self.table = table
+                self.summary.encoding = table.encoding
+                self._prepare(table)
+                self.report = RejectReport(self.report_path, table.header)
+                self.prescan_legacy()
+                pool = self._pool()
+                if self.progress_factory is not None:
+                    bar = self.progress_factory(table)
+                pending: list[Row] = []
+                rejected: list = []
+                done = 0
+                for number, cells, result in self._validated(table, pool):
+                    self.summary.rows += 1
+                    if isinstance(result, Row):
+                        pending.append(result)
+                    else:
+                        rejected.append((number, cells, result))
+                    if len(pending) + len(rejected) >= self.chunk_size:
+                        self.flush(pending, rejected)
+                        pending, rejected = [], []
+                        if bar is not None:
+                            bar.update(table.progress - done)
+                            done = table.progress
+                            bar.set_postfix(imported=self.summary.imported, rejected=self.summary.rejected,
+                                            refresh=False)
+                self.flush(pending, rejected)
+                if bar is not None:
+                    bar.update(max(table.progress, table.size) - done)
+            except ImportFileError as exc:
+                self.summary.stopped = str(exc)
+            except DatabaseError as exc:
+                self.summary.stopped = _("The database refused the import (%(err)s). Whole chunks were kept; run "
+                                         "the import again to continue.") % {"err": exc}
+        finally:
+            if pool is not None:
+                pool.terminate()
+                pool.join()
+                _WORKER = None
+            if bar is not None:
+                bar.close()
+            if table is not None:
+                table.close()
+            self.seen.close()
+            report = getattr(self, "report", None)
+            if report is not None:
+                self.summary.report_path = report.close()
+            self.summary.seconds = time.perf_counter() - started
+        if self.summary.report_path is None and self.report_path == default_report_path(self.path) \
+                and os.path.exists(self.report_path) and not self.summary.stopped:
+            os.remove(self.report_path)  # an old report of this file no longer describes it
+            self.summary.notes.append(_("No rows were rejected; the old report %(path)s was removed.") % {
+                "path": self.report_path})
+        return self.summary
