@@ -163,6 +163,7 @@ def test_population_figures_plausible_at_scale(db):
         for name in PopulationBase.FIGURES:
             totals[name] += getattr(p, name)
     pop = totals["resident_population"]
+    assert 0.6 < Record.objects.filter(status="active").count() / pop < 0.9  # the city's rate is plausible
     assert 0.10 < totals["aged_65_plus"] / pop < 0.20
     assert 0.14 < totals["est_hypertension"] / pop < 0.24  # 18-25% of adults
     assert 0.06 < totals["est_diabetes"] / pop < 0.10

@@ -1,0 +1,219 @@
+"""Benchmark: resident search over a synthetic city, as a superuser and as a scoped doctor, alone and under load.
+
+    .venv/bin/python bench/bench_synth.py --scenario L          # first: build bench/out/synth-L.sqlite3
+    .venv/bin/python bench/bench_search.py --scenario L         # then: search it
+    .venv/bin/python bench/bench_search.py --scenario L --queries 300 --threads 50
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/jkda_bench_synth .venv/bin/python bench/bench_search.py
+
+Each query goes through jkda.records.search.search_records (the function the web page and the API call) and
+fetches the first page of 20 hits. Queries are built from records sampled with a fixed seed: the whole ID number,
+its last six characters, the name, the pinyin initials, the full pinyin, the 17-digit record number, its last
+eight digits and the phone number. The doctor's queries come from records in the doctor's jurisdiction.
+Prints p50 / p95 in milliseconds per kind of query and user, and the ratio of each p50 to a baseline measured in
+the same process: fetching one record with its resident by primary key. With --threads N (default 50) the same
+queries run again from N threads at once (each with its own connection). Times are reported, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import threading
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+sys.path.insert(0, str(HERE.parent / "src"))
+
+KINDS = ("id_number", "id_last6", "name", "initials", "pinyin", "record_number", "last8", "phone")
+PAGE = 20
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    k = max(0, min(len(values) - 1, round(q * (len(values) - 1))))
+    return values[k]
+
+
+def _queries(records, rng: random.Random) -> list[tuple[str, str]]:
+    out = []
+    for rec in records:
+        r = rec.resident
+        candidates = {
+            "id_number": r.id_number, "id_last6": r.id_last6, "name": r.name, "initials": r.name_initials,
+            "pinyin": r.name_pinyin, "record_number": rec.number, "last8": rec.number_last8,
+            "phone": r.phone if r.phone and r.phone.startswith("1") else "",
+        }
+        for kind in KINDS:
+            if candidates[kind]:
+                out.append((kind, candidates[kind]))
+    rng.shuffle(out)
+    return out
+
+
+def _run_one(user, q: str) -> tuple[float, int]:
+    from jkda.records.search import search_records
+
+    started = time.perf_counter()
+    hits = list(search_records(user, q)[:PAGE])
+    return (time.perf_counter() - started) * 1000, len(hits)
+
+
+def _baseline(ids: list[int]) -> list[float]:
+    from jkda.records.models import Record
+
+    times = []
+    for pk in ids:
+        started = time.perf_counter()
+        Record.objects.select_related("resident").get(pk=pk)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def _patch_prefix_lookups() -> None:
+    """Experiment only (this file, not the application): turn `col__startswith=x` into `col__gte=x, col__lt=x+max`."""
+    from django.db.models import Q
+
+    from jkda.records import search
+
+    original = search.classify
+
+    def classify(q: str):
+        out = []
+        for lookup in original(q):
+            children = []
+            for key, value in lookup.children:
+                if key.endswith("__startswith"):
+                    base = key[: -len("__startswith")]
+                    children += [(f"{base}__gte", value), (f"{base}__lt", value + "\U0010ffff")]
+                else:
+                    children.append((key, value))
+            out.append(Q(*children))
+        return out
+
+    search.classify = classify
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenario", default="L", choices=["S", "M", "L"],
+                        help="which bench/out/synth-<scenario>.sqlite3 to read (when DATABASE_URL is not set)")
+    parser.add_argument("--queries", type=int, default=200, help="sampled records per user (8 queries each)")
+    parser.add_argument("--threads", type=int, default=50, help="concurrent threads for the load run (0: skip)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--prefix-as-range", action="store_true",
+                        help="experiment: run prefix lookups as an index range (x <= col < x+U+10FFFF) instead of "
+                             "__startswith, which SQLite compiles to a case-insensitive LIKE that cannot use the "
+                             "index")
+    args = parser.parse_args(argv)
+
+    if not os.environ.get("DATABASE_URL"):
+        path = OUT / f"synth-{args.scenario}.sqlite3"
+        if not path.exists():
+            sys.exit(f"{path} does not exist: run bench/bench_synth.py --scenario {args.scenario} first")
+        os.environ["DATABASE_URL"] = f"sqlite:///{path}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jkda.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from jkda.access.scope import visible_institution_ids
+    from jkda.records.models import Record
+    from jkda.regions.models import Institution, Staff
+
+    if args.prefix_as_range:
+        _patch_prefix_lookups()
+    total = Record.objects.count()
+    if not total:
+        sys.exit("the database holds no records: run bench/bench_synth.py first")
+    rng = random.Random(args.seed)
+    max_id = Record.objects.order_by("-id").values_list("id", flat=True).first()
+
+    # users: a superuser (never saved) and a doctor of the busiest community health service centre
+    admin = Staff(username="bench-admin", is_superuser=True, is_active=True)
+    centre_ids = list(Institution.objects.filter(kind="chc").values_list("id", flat=True))
+    busiest = max(centre_ids, key=lambda i: Record.objects.filter(institution_id=i).count())
+    doctor = Staff.objects.filter(institution_id=busiest, role="doctor").order_by("id").first()
+    visible = visible_institution_ids(doctor)
+    doctor_scope = Record.objects.filter(institution_id__in=visible)
+    scope_count = doctor_scope.count()
+
+    admin_records = list(Record.objects.select_related("resident").filter(
+        id__in=rng.sample(range(1, max_id + 1), min(args.queries, max_id))))
+    scope_ids = list(doctor_scope.order_by("id").values_list("id", flat=True))
+    doctor_records = list(Record.objects.select_related("resident").filter(
+        id__in=rng.sample(scope_ids, min(args.queries, len(scope_ids)))))
+    plans = {"superuser": (admin, _queries(admin_records, rng)), "doctor": (doctor, _queries(doctor_records, rng))}
+
+    # warm up (page cache, statement cache), then the baseline
+    for _user, queries in plans.values():
+        for _kind, q in queries[:50]:
+            _run_one(admin, q)
+    base_ids = rng.sample(range(1, max_id + 1), min(500, max_id))
+    baseline = _baseline(base_ids)
+    base_p50 = statistics.median(baseline)
+
+    def report(title: str, results: dict[tuple[str, str], list[tuple[float, int]]], extra: str = "") -> None:
+        print()
+        print(title + (f"  {extra}" if extra else ""))
+        header = f"{'user':<10} {'query':<14} {'n':>5} {'hits':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} " \
+                 f"{'p50/base':>9}"
+        print(header)
+        print("-" * len(header))
+        for user_name in plans:
+            for kind in KINDS:
+                got = results.get((user_name, kind), [])
+                if not got:
+                    continue
+                ms = [t for t, _h in got]
+                hits = statistics.mean(h for _t, h in got)
+                p50 = _pct(ms, 0.5)
+                print(f"{user_name:<10} {kind:<14} {len(ms):>5} {hits:>6.1f} {p50:>8.2f} {_pct(ms, 0.95):>8.2f} "
+                      f"{max(ms):>8.2f} {p50 / base_p50:>9.1f}")
+
+    print(f"bench_search  database: {connection.vendor}  records: {total:,}  doctor {doctor.username} sees "
+          f"{scope_count:,} records in {len(visible)} institutions  cores: {os.cpu_count()}")
+    print(f"baseline (one record + resident by primary key): p50 {base_p50:.3f} ms, "
+          f"p95 {_pct(baseline, 0.95):.3f} ms over {len(baseline)} lookups")
+
+    # one at a time
+    single: dict[tuple[str, str], list[tuple[float, int]]] = defaultdict(list)
+    for user_name, (user, queries) in plans.items():
+        for kind, q in queries:
+            single[(user_name, kind)].append(_run_one(user, q))
+    report("sequential (one query at a time)", single)
+
+    if args.threads:
+        jobs = [(user_name, kind, q) for user_name, (_u, queries) in plans.items() for kind, q in queries]
+        rng.shuffle(jobs)
+        users = {name: user for name, (user, _q) in plans.items()}
+        loaded: dict[tuple[str, str], list[tuple[float, int]]] = defaultdict(list)
+        lock = threading.Lock()
+
+        def work(job):
+            user_name, kind, q = job
+            result = _run_one(users[user_name], q)  # each thread uses its own database connection
+            with lock:
+                loaded[(user_name, kind)].append(result)
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=args.threads) as pool:
+            list(pool.map(work, jobs))
+        wall = time.perf_counter() - started
+        report(f"{args.threads} concurrent threads", loaded,
+               f"{len(jobs)} queries in {wall:.1f} s = {len(jobs) / wall:,.0f} queries/s")
+    print()
+    print("p50/base = median of the query ÷ median of a primary-key fetch of one record with its resident")
+
+
+if __name__ == "__main__":
+    main()
