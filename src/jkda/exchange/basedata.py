@@ -39,7 +39,7 @@ class BaseDataImport:
         self.encoding = encoding
         self.progress_factory = progress
         self.summary = Summary(kind=self.kind, path=path, dry_run=dry_run)
-        self.required_message = forms.Field().error_messages["required"]
+        self.required_message = str(forms.Field().error_messages["required"])
 
     def columns(self) -> Columns:
         raise NotImplementedError

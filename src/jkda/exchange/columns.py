@@ -508,6 +508,26 @@ POPULATION_ALIASES = {
 }
 
 
+SCIENTIFIC_RE = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
+
+
+def long_number_parser(model_field: models.CharField) -> Callable[[object], str]:
+    """ID and record numbers: Excel keeps 15 significant digits, so a longer number stored as a number has lost
+    its last digits. Say so instead of letting the checksum rule give a puzzling message."""
+    inner = text_parser(model_field)
+
+    def parse(value) -> str:
+        lost = (isinstance(value, float) and abs(value) >= 1e15) or \
+            (isinstance(value, int) and not isinstance(value, bool) and value >= 10**16) or \
+            (isinstance(value, str) and SCIENTIFIC_RE.match(value.strip()))
+        if lost:
+            raise CellError(_("Excel has turned this number into %(value)s and lost its last digits: format the "
+                              "column as text and type the number again.") % {"value": cell_as_text(value)})
+        return inner(value).replace(" ", "")
+
+    return parse
+
+
 def resident_columns() -> Columns:
     """The resident form's editable fields, then the record's cover columns."""
     from jkda.records.actions import EDITABLE_FIELDS
@@ -519,9 +539,11 @@ def resident_columns() -> Columns:
         # As on the web form, sex and birth date may be left out when the ID number gives them.
         required = False if name in ("sex", "birth_date") else None
         cols.append(model_column(model_field, required=required, aliases=RESIDENT_ALIASES.get(name, ())))
+        if name == "id_number":
+            cols[-1].parse = long_number_parser(model_field)
     number = Record._meta.get_field("number")
     cols.append(Column(name="number", label=labels_of(number)[0], english=labels_of(number)[1], field=number,
-                       parse=lambda v: as_text(v).replace(" ", ""), aliases=RECORD_ALIASES["number"],
+                       parse=long_number_parser(number), aliases=RECORD_ALIASES["number"],
                        help=_("optional: a 17-digit (or 16-digit) number from an older system, kept as given")))
     cols.append(code_column("institution_code", Record._meta.get_field("institution"), required=True,
                             aliases=RECORD_ALIASES["institution_code"]))

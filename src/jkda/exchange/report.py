@@ -41,6 +41,7 @@ class RejectReport:
             self._fh = open(self.path + ".part", "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
             self._writer = csv.writer(self._fh)
             self._writer.writerow([*self.header, *REPORT_HEADERS])
+        problems = [(str(col), str(msg)) for col, msg in problems]
         columns: list[str] = []
         for col, _msg in problems:
             if col and col not in columns:
@@ -102,10 +103,9 @@ class Summary:
         if self.ignored_columns:
             out.append(_("Columns not used: %(cols)s") % {"cols": "、".join(self.ignored_columns)})
         out.extend(self.notes)
-        verb = _("would be imported") if self.dry_run else _("imported")
         counts = [
             _("%(n)d rows read") % {"n": self.rows},
-            f"{self.imported} {verb}",
+            (_("%(n)d would be imported") if self.dry_run else _("%(n)d imported")) % {"n": self.imported},
         ]
         if self.kind != "residents":
             counts.append(_("%(n)d updated") % {"n": self.updated})

@@ -235,7 +235,7 @@ class ResidentImport:
         self.summary.ignored_columns = hm.ignored
         self.present = [(pos, self.columns[name]) for name, pos in sorted(hm.positions.items(), key=lambda x: x[1])]
         self.resident_fields = [c.name for _p, c in self.present if c.name not in RECORD_COLUMNS]
-        self.required_message = forms.Field().error_messages["required"]
+        self.required_message = str(forms.Field().error_messages["required"])
         self.form_required = {name for name in self.resident_fields
                               if (f := Resident._meta.get_field(name)) and not f.blank and not f.has_default()
                               and name not in ("sex", "birth_date")}
@@ -246,8 +246,8 @@ class ResidentImport:
         self._template = {k: v for k, v in proto.__dict__.items() if k != "_state"}
         self._mutable = [k for k, v in self._template.items() if isinstance(v, (list, dict))]
         self.form_version = settings.JKDA_FORM_VERSION
-        self.sex_blank = Resident._meta.get_field("sex").error_messages["blank"]
-        self.birth_null = Resident._meta.get_field("birth_date").error_messages["null"]
+        self.sex_blank = str(Resident._meta.get_field("sex").error_messages["blank"])
+        self.birth_null = str(Resident._meta.get_field("birth_date").error_messages["null"])
         self.today = today()
         self._tables()
         self._preload()
@@ -744,6 +744,7 @@ class ResidentImport:
                 pending: list[Row] = []
                 rejected: list = []
                 done = 0
+                self._unflushed = (pending, rejected)
                 for number, cells, result in self._validated(table, pool):
                     self.summary.rows += 1
                     if isinstance(result, Row):
@@ -753,6 +754,7 @@ class ResidentImport:
                     if len(pending) + len(rejected) >= self.chunk_size:
                         self.flush(pending, rejected)
                         pending, rejected = [], []
+                        self._unflushed = (pending, rejected)
                         if bar is not None:
                             bar.update(table.progress - done)
                             done = table.progress
@@ -762,10 +764,17 @@ class ResidentImport:
                 if bar is not None:
                     bar.update(max(table.progress, table.size) - done)
             except ImportFileError as exc:
+                # the file breaks off: the rows read before the break are still taken
                 self.summary.stopped = str(exc)
+                unflushed = getattr(self, "_unflushed", None)
+                if unflushed and (unflushed[0] or unflushed[1]):
+                    self.flush(*unflushed)
             except DatabaseError as exc:
                 self.summary.stopped = _("The database refused the import (%(err)s). Whole chunks were kept; run "
                                          "the import again to continue.") % {"err": exc}
+        except DatabaseError as exc:
+            self.summary.stopped = _("The database refused the import (%(err)s). Whole chunks were kept; run "
+                                     "the import again to continue.") % {"err": exc}
         finally:
             if pool is not None:
                 pool.terminate()

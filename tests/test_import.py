@@ -1,0 +1,671 @@
+"""Bulk import (jkda import institutions|population|residents FILE): validation, reports, idempotence, resume."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import multiprocessing
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.utils.translation import gettext, override
+
+from jkda.codes import idnumber
+from jkda.exchange import fastsql
+from jkda.exchange.basedata import InstitutionImport, PopulationImport
+from jkda.exchange.columns import resident_columns
+from jkda.exchange.report import REPORT_HEADERS
+from jkda.exchange.residents import ResidentImport
+from jkda.records import actions
+from jkda.records.models import NumberCounter, Record, RecordEvent, Resident
+from jkda.regions.models import Division, Institution, PopulationBase
+
+from .conftest import make_id
+
+DATA = Path(__file__).parent / "data"
+HEADER = ["姓名", "身份证号", "现住址", "常住类型", "联系电话", "医疗费用支付方式", "药物过敏史",
+          "管理机构编码", "村居编码"]
+
+
+def row(name="张三", id_number=None, **over):
+    values = {
+        "姓名": name, "身份证号": make_id() if id_number is None else id_number, "现住址": "苏州市吴中区新家路1号",
+        "常住类型": "户籍", "联系电话": "13912345678", "医疗费用支付方式": "2", "药物过敏史": "无",
+        "管理机构编码": "C001", "村居编码": "320506001001",
+    }
+    values.update(over)
+    return values
+
+
+def write_csv(path: Path, rows: list[dict], header=None, encoding="utf-8") -> Path:
+    header = header or list(dict.fromkeys(k for r in rows for k in r)) or HEADER
+    with open(path, "w", encoding=encoding, newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        for r in rows:
+            w.writerow([r.get(h, "") for h in header])
+    return path
+
+
+def read_report(path) -> list[dict]:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def residents(path, **kw):
+    return ResidentImport(str(path), **kw).run()
+
+
+def counts():
+    return (Resident.objects.count(), Record.objects.count(), RecordEvent.objects.count(),
+            Resident.history.count(), Record.history.count())
+
+
+# --- residents: reading the file -----------------------------------------------------------------------------------
+
+def test_chinese_headers_import_and_derive(city, tmp_path):
+    src = shutil.copy(DATA / "residents_zh.csv", tmp_path / "r.csv")
+    s = residents(src)
+    assert (s.rows, s.imported, s.present, s.rejected) == (5, 5, 0, 0), s.lines()
+    assert s.exit_code == 0 and s.report_path is None
+    zhang = Resident.objects.get(name="张伟")
+    assert zhang.sex == "1" and zhang.birth_date == dt.date(1955, 3, 8)  # derived from the ID number
+    assert (zhang.residence_type, zhang.ethnicity, zhang.abo, zhang.payment, zhang.drug_allergy) == \
+        ("1", "01", "1", ["1"], ["1"])
+    assert zhang.past_diseases == [{"code": "2", "date": "2015-03"}]
+    assert (zhang.name_pinyin, zhang.name_initials, zhang.id_last6) == ("zhangwei", "zw", zhang.id_number[-6:])
+    rec = zhang.record
+    assert rec.number == "32050600100100001" and rec.number_last8 == "00100001"
+    assert rec.institution == city.centre and rec.village == city.v1 and rec.established_on == dt.date(2024, 5, 6)
+    assert rec.responsible_doctor == city.doctor and rec.responsible_doctor_name == "王医生"
+    li = Resident.objects.get(name="李娜")
+    assert (li.sex, li.birth_date, li.abo, li.payment, li.drug_allergy) == \
+        ("2", dt.date(1988, 11, 21), "3", ["2", "4"], ["2"])
+    assert li.record.number == "32050600100100002" and li.record.established_on == dt.date(2024, 5, 7)
+    wang = Resident.objects.get(name="王芳")
+    assert (wang.ethnicity, wang.abo, wang.payment, wang.past_diseases) == ("03", "5", ["2", "4"], [{"code": "1"}])
+    assert wang.record.institution == city.station and wang.record.responsible_doctor == city.station_doctor
+    assert wang.record.established_on == dt.date.today() or wang.record.established_on
+    zhao = Resident.objects.get(name="赵强")
+    assert zhao.record.responsible_doctor == city.town_doctor  # a doctor of the institution it reports to
+    assert zhao.record.number.startswith("320506101101")
+    chen = Resident.objects.get(name="陈静")
+    assert chen.id_number is None and chen.abo == "5" and chen.payment == ["7"]
+    assert RecordEvent.objects.filter(kind="imported").count() == 5
+    event = RecordEvent.objects.get(record=rec)
+    assert event.to_institution == city.centre and "r.csv" in event.reason and event.actor is None
+    assert Resident.history.filter(id=zhang.pk, history_type="+").count() == 1
+    assert Record.history.filter(id=rec.pk, history_type="+").count() == 1
+    assert NumberCounter.objects.get(pk="320506001001").last_serial == 3
+
+
+def test_field_names_and_english_labels_as_headers(city, tmp_path):
+    path = write_csv(tmp_path / "en.csv", [{
+        "name": "钱七", "ID number": make_id(), "current address": "新家路3号", "residence_type": "Registered (hukou)",
+        "ABO blood group": "ab", "payment": "1,2", "institution_code": "C001", "village_code": "320506001002",
+    }])
+    s = residents(path)
+    assert s.imported == 1, s.lines()
+    r = Resident.objects.get(name="钱七")
+    assert (r.residence_type, r.abo, r.payment) == ("1", "4", ["1", "2"])
+
+
+def test_gbk_file_is_detected(city, tmp_path):
+    src = shutil.copy(DATA / "residents_gbk.csv", tmp_path / "gbk.csv")
+    with pytest.raises(UnicodeDecodeError):
+        Path(src).read_text(encoding="utf-8")
+    s = residents(src)
+    assert s.encoding == "gb18030" and s.imported == 5, s.lines()
+    assert Resident.objects.filter(name="赵强", current_address="苏州市吴中区木渎镇金星村12号").exists()
+
+
+def test_utf8_bom_is_accepted(city, tmp_path):
+    path = write_csv(tmp_path / "bom.csv", [row("孙八")], encoding="utf-8-sig")
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    s = residents(path)
+    assert s.imported == 1 and s.encoding == "utf-8-sig"
+
+
+def test_undetectable_encoding_says_what_to_do(city, tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes("姓名,现住址\n".encode() + "Jos\xe9,Rua S\xe3o Paulo\n".encode("latin-1"))
+    s = residents(path)
+    assert s.exit_code == 2 and "--encoding" in s.stopped and "UTF-8" in s.stopped
+    assert Resident.objects.count() == 0
+
+
+def test_explicit_encoding(city, tmp_path):
+    src = shutil.copy(DATA / "residents_gbk.csv", tmp_path / "gbk.csv")
+    assert residents(src, encoding="gbk").imported == 5
+    bad = residents(src, encoding="utf-8")
+    assert bad.exit_code == 2 and "utf-8" in bad.stopped.lower()
+
+
+def test_xlsx_with_excel_types(city, tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["姓名", "性别", "出生日期", "身份证号", "现住址", "常住类型", "本人电话", "管理机构编码", "村居编码",
+               "建档日期"])
+    ws.append(["周九", "女", dt.datetime(1975, 4, 3), idnumber.make("320505", dt.date(1975, 4, 3), 62), "新家路5号",
+               1, 13900001111, "C001", "320506001001", dt.date(2024, 2, 1)])
+    ws.append(["吴十", 1, 19800101, idnumber.make("320505", dt.date(1980, 1, 1), 71), "新家路6号", "户籍", None,
+               "C001", 320506001001, 45000])  # 45000: an Excel serial date (2023-03-15)
+    ws.append([None] * 10)  # a blank row: skipped, still counted in the row numbers
+    ws.append(["郑十一", "男", "1970-01-01", "3.20506E+17", "新家路7号", "户籍", None, "C001", "320506001001", None])
+    path = tmp_path / "r.xlsx"
+    wb.save(path)
+    s = residents(path)
+    assert (s.imported, s.rejected) == (2, 1), s.lines()
+    zhou = Resident.objects.get(name="周九")
+    assert zhou.birth_date == dt.date(1975, 4, 3) and zhou.phone == "13900001111" and zhou.residence_type == "1"
+    wu = Resident.objects.get(name="吴十")
+    assert wu.birth_date == dt.date(1980, 1, 1) and wu.record.established_on == dt.date(2023, 3, 15)
+    (bad,) = read_report(s.report_path)
+    assert bad["行号"] == "5" and bad["列"].startswith("身份证号")  # row numbers as Excel shows them
+
+
+def test_empty_file(city, tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    s = residents(path)
+    assert s.exit_code == 2 and "empty" in s.stopped.lower() or "空" in s.stopped
+    path.write_text("\n\n", encoding="utf-8")
+    assert residents(path).exit_code == 2
+
+
+def test_header_only_file_imports_nothing(city, tmp_path):
+    path = write_csv(tmp_path / "h.csv", [], header=HEADER)
+    s = residents(path)
+    assert (s.rows, s.imported, s.exit_code) == (0, 0, 0)
+
+
+def test_malformed_csv_stops_cleanly(city, tmp_path):
+    good = [row(f"甲{i}") for i in range(3)]
+    path = write_csv(tmp_path / "m.csv", good)
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write('乙,"unterminated,新家路,户籍\n')
+    s = residents(path, chunk_size=2)
+    assert s.exit_code == 2 and "5" in s.stopped  # the broken row's number
+    assert s.rows == 3 and Resident.objects.count() == 3  # the rows before it were imported
+
+
+def test_row_with_extra_cells_is_rejected(city, tmp_path):
+    path = write_csv(tmp_path / "x.csv", [row("丙")])
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(f"丁,{make_id()},苏州市,吴中区新家路,1,13912345678,2,1,C001,320506001001\n")
+    s = residents(path)
+    assert (s.imported, s.rejected) == (1, 1)
+    (bad,) = read_report(s.report_path)
+    assert bad["行号"] == "3" and "320506001001" in bad["原因"]
+
+
+def test_not_a_csv_file(city, tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_bytes(b"\x00\x01\x02binary\x00")
+    assert residents(path).exit_code == 2
+    old = tmp_path / "old.xls"
+    old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100)
+    s = residents(old)
+    assert s.exit_code == 2 and ".xlsx" in s.stopped
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really a zip")
+    assert residents(broken).exit_code == 2
+    assert residents(tmp_path / "missing.csv").exit_code == 2
+
+
+def test_missing_required_columns(city, tmp_path):
+    path = write_csv(tmp_path / "m.csv", [{"姓名": "戊", "现住址": "新家路"}])
+    s = residents(path)
+    assert s.exit_code == 2
+    for text in ("常住类型", "管理机构", "村", "性别", "出生日期"):
+        assert text in s.stopped
+    assert Resident.objects.count() == 0
+
+
+def test_two_headers_for_one_column(city, tmp_path):
+    path = write_csv(tmp_path / "d.csv", [row("己")], header=[*HEADER, "本人电话"])
+    s = residents(path)
+    assert s.exit_code == 2 and "联系电话" in s.stopped and "本人电话" in s.stopped
+
+
+# --- residents: rows refused -----------------------------------------------------------------------------------
+
+def test_unknown_code_rejects_the_row_with_row_column_reason(city, tmp_path):
+    rows = [row("甲"), row("乙", 常住类型="暂住"), row("丙", 医疗费用支付方式="2;99"), row("丁")]
+    path = write_csv(tmp_path / "codes.csv", rows)
+    s = residents(path)
+    assert (s.rows, s.imported, s.rejected, s.exit_code) == (4, 2, 2, 1)
+    assert s.report_path == str(tmp_path / "codes.rejected.csv")
+    report = read_report(s.report_path)
+    assert list(report[0]) == [*HEADER, *REPORT_HEADERS]
+    assert [r["行号"] for r in report] == ["3", "4"]
+    assert report[0]["列"] == "常住类型" and "暂住" in report[0]["原因"]
+    assert report[1]["列"] == "医疗费用支付方式" and "99" in report[1]["原因"]
+    assert report[0]["姓名"] == "乙" and report[0]["身份证号"] == rows[1]["身份证号"]
+
+
+def test_rejected_rows_report_can_be_fixed_and_reimported(city, tmp_path):
+    path = write_csv(tmp_path / "f.csv", [row("甲"), row("乙", 常住类型="暂住")])
+    s = residents(path)
+    assert s.rejected == 1
+    report = Path(s.report_path)
+    text = report.read_text(encoding="utf-8-sig").replace("暂住", "非户籍")
+    report.write_text(text, encoding="utf-8-sig")
+    again = residents(report)
+    assert (again.imported, again.rejected, again.ignored_columns) == (1, 0, [])
+    assert Resident.objects.get(name="乙").residence_type == "2"
+    # the first file, imported once more: the fixed row is there now
+    final = residents(path)
+    assert (final.imported, final.present, final.rejected) == (0, 1, 1)
+
+
+def test_messages_are_those_of_the_web_form(city, tmp_path):
+    forms = pytest.importorskip("jkda.records.forms")
+    rows = [row("甲", 常住类型="9"), row("乙", 现住址=""), row("丙" * 51), row("丁", 联系电话="123")]
+    path = write_csv(tmp_path / "w.csv", rows)
+    report = read_report(residents(path).report_path)
+    web = forms.ResidentForm(data={"name": "丙" * 51, "residence_type": "9", "current_address": "", "phone": "123",
+                                   "ethnicity": "01", "abo": "5", "rh": "3", "id_number": make_id()})
+    assert not web.is_valid()
+    assert web.errors["residence_type"][0] in report[0]["原因"]
+    assert report[1]["原因"] == web.errors["current_address"][0]
+    assert report[2]["原因"] == web.errors["name"][0]
+    assert report[3]["原因"] == web.errors["phone"][0]
+
+
+def test_future_birth_date(city, tmp_path):
+    future = dt.date.today() + dt.timedelta(days=30)
+    path = write_csv(tmp_path / "fb.csv", [
+        {**row("甲", id_number=""), "性别": "男", "出生日期": future.isoformat()},
+        {**row("乙"), "性别": "", "出生日期": "1960-13-01"},
+    ])
+    s = residents(path)
+    assert s.rejected == 2
+    first, second = read_report(s.report_path)
+    assert first["列"] == "出生日期" and first["原因"] == gettext("The birth date cannot be in the future.")
+    assert second["列"] == "出生日期"
+
+
+def test_wrong_id_check_digit(city, tmp_path):
+    good = make_id()
+    wrong = good[:17] + ("0" if good[17] != "0" else "1")
+    path = write_csv(tmp_path / "id.csv", [row("甲", id_number=wrong)])
+    s = residents(path)
+    (bad,) = read_report(s.report_path)
+    assert bad["列"].split("、")[0] == "身份证号" and good[17] in bad["原因"]
+
+
+def test_birth_date_must_match_id_number(city, tmp_path):
+    path = write_csv(tmp_path / "bm.csv", [{**row("甲", id_number=make_id(birth=dt.date(1960, 5, 17))),
+                                             "出生日期": "1961-05-17", "性别": "女"}])
+    (bad,) = read_report(residents(path).report_path)
+    assert bad["列"] == "出生日期、性别"
+    assert "1961-05-17" in bad["原因"] and "出生日期：" in bad["原因"] and "性别：" in bad["原因"]
+
+
+def test_unknown_institution_and_village(city, tmp_path):
+    path = write_csv(tmp_path / "iv.csv", [
+        row("甲", 管理机构编码="NOPE"), row("乙", 村居编码="320506001999"), row("丙", 村居编码="320506001"),
+        row("丁", 管理机构编码="B320506"),
+    ])
+    s = residents(path)
+    assert s.rejected == 4
+    a, b, c, d = read_report(s.report_path)
+    assert a["列"] == "管理机构编码" and "NOPE" in a["原因"]
+    assert b["列"] == "村居编码" and "320506001999" in b["原因"]
+    assert c["列"] == "村居编码" and "12" in c["原因"]
+    assert d["列"] == "管理机构编码"
+
+
+def test_duplicate_in_file_points_at_first_row(city, tmp_path):
+    same = make_id()
+    path = write_csv(tmp_path / "dup.csv", [row("甲", id_number=same), row("乙"), row("甲", id_number=same)])
+    s = residents(path, chunk_size=1)  # the two rows land in different chunks
+    assert (s.imported, s.rejected) == (2, 1)
+    (bad,) = read_report(s.report_path)
+    assert bad["行号"] == "4" and bad["列"] == "身份证号" and "2" in bad["原因"]
+
+
+def test_duplicate_without_id_number_points_at_first_row(city, tmp_path):
+    person = {**row("甲", id_number=""), "性别": "男", "出生日期": "1950-01-01"}
+    path = write_csv(tmp_path / "dup2.csv", [person, row("乙"), dict(person)])
+    s = residents(path)
+    assert (s.imported, s.rejected) == (2, 1)
+    assert read_report(s.report_path)[0]["行号"] == "4"
+    again = residents(path)
+    assert (again.imported, again.present, again.rejected) == (0, 2, 1)
+
+
+def test_id_number_of_another_person_in_database(city, establish, tmp_path):
+    existing = establish(name="原有人")
+    path = write_csv(tmp_path / "other.csv", [row("别人", id_number=existing.resident.id_number)])
+    s = residents(path)
+    (bad,) = read_report(s.report_path)
+    assert bad["列"] == "身份证号" and existing.number in bad["原因"]
+    assert Resident.objects.count() == 1
+
+
+def test_same_person_established_by_hand_counts_as_present(city, establish, tmp_path):
+    existing = establish(name="张三")
+    path = write_csv(tmp_path / "same.csv", [row("张三", id_number=existing.resident.id_number)])
+    s = residents(path)
+    assert (s.imported, s.present, s.rejected, s.exit_code) == (0, 1, 0, 0)
+
+
+def test_actor_jurisdiction(city, tmp_path):
+    path = write_csv(tmp_path / "j.csv", [row("甲"), row("乙", 管理机构编码="S001")])
+    s = residents(path, actor=city.station_doctor)
+    assert (s.imported, s.rejected) == (1, 1)
+    (bad,) = read_report(s.report_path)
+    assert bad["姓名"] == "甲" and bad["列"] == "管理机构编码"
+    rec = Record.objects.get(resident__name="乙")
+    assert rec.established_by == city.station_doctor and rec.established_by_name == "李医生"
+    assert RecordEvent.objects.get(record=rec).actor == city.station_doctor
+
+
+def test_repeatable_items_and_family_history(city, tmp_path):
+    path = write_csv(tmp_path / "items.csv", [
+        {**row("甲"), "既往史": "高血压 2015-03；脑卒中 2019/7", "手术史": "阑尾切除 2010-05-01",
+         "家族史": "父亲:高血压、糖尿病；母亲:无"},
+        {**row("乙"), "既往史": "癌症 2015-03"},
+        {**row("丙"), "手术史": "阑尾切除"},
+    ])
+    s = residents(path)
+    assert (s.imported, s.rejected) == (1, 2)
+    r = Resident.objects.get(name="甲")
+    assert r.past_diseases == [{"code": "2", "date": "2015-03"}, {"code": "7", "date": "2019-07"}]
+    assert r.operations == [{"name": "阑尾切除", "date": "2010-05-01"}]
+    assert r.family_history == {"father": ["2", "3"], "mother": ["1"]}
+    second, third = read_report(s.report_path)
+    assert second["列"] == "既往史" and "癌症" in second["原因"]
+    assert third["列"] == "既往史：手术" or third["列"] == "手术史"
+
+
+# --- idempotence, dry run, resume ----------------------------------------------------------------------------------
+
+def test_reimport_adds_nothing(city, tmp_path):
+    src = shutil.copy(DATA / "residents_zh.csv", tmp_path / "r.csv")
+    first = residents(src)
+    before = counts()
+    numbers = set(Record.objects.values_list("number", flat=True))
+    again = residents(src)
+    assert (again.imported, again.present, again.rejected, again.exit_code) == (0, 5, 0, 0)
+    assert counts() == before and set(Record.objects.values_list("number", flat=True)) == numbers
+    assert first.imported == 5
+
+
+def test_dry_run_writes_nothing(city, tmp_path):
+    path = write_csv(tmp_path / "dry.csv", [row("甲"), row("乙", 常住类型="x"), row("丙")])
+    s = residents(path, dry_run=True)
+    assert (s.imported, s.rejected, s.dry_run) == (2, 1, True)
+    assert counts() == (0, 0, 0, 0, 0) and NumberCounter.objects.count() == 0
+    assert Path(s.report_path).exists()  # the report is the point of a dry run
+
+
+@pytest.mark.django_db(transaction=True)
+def test_kill_between_chunks_leaves_whole_chunks_and_rerun_completes(city, tmp_path, monkeypatch):
+    path = write_csv(tmp_path / "kill.csv", [row(f"人{i}") for i in range(10)])
+    calls = {"n": 0}
+    real_write = ResidentImport.write
+
+    def dying_write(self, rows):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt  # the process is killed while writing the third chunk
+        return real_write(self, rows)
+
+    monkeypatch.setattr(ResidentImport, "write", dying_write)
+    with pytest.raises(KeyboardInterrupt):
+        residents(path, chunk_size=3)
+    assert Resident.objects.count() == Record.objects.count() == RecordEvent.objects.count() == 6
+    monkeypatch.setattr(ResidentImport, "write", real_write)
+    s = residents(path, chunk_size=3)
+    assert (s.imported, s.present, s.rejected) == (4, 6, 0)
+    assert counts() == (10, 10, 10, 10, 10)
+    numbers = sorted(Record.objects.values_list("number", flat=True))
+    assert numbers == [f"320506001001{i:05d}" for i in range(1, 11)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_kill_inside_a_chunk_leaves_no_half_imported_resident(city, tmp_path, monkeypatch):
+    path = write_csv(tmp_path / "kill2.csv", [row(f"人{i}") for i in range(6)])
+    calls = {"n": 0}
+    real_insert = fastsql._Inserter.insert
+
+    def dying_insert(self, rows):
+        calls["n"] += 1
+        if calls["n"] == 5 + 3:  # second chunk: residents and their history written, records not yet
+            raise KeyboardInterrupt
+        return real_insert(self, rows)
+
+    monkeypatch.setattr(fastsql._Inserter, "insert", dying_insert)
+    with pytest.raises(KeyboardInterrupt):
+        residents(path, chunk_size=3)
+    assert Resident.objects.count() == Record.objects.count() == 3
+    assert not Resident.objects.filter(record__isnull=True).exists()
+    assert NumberCounter.objects.get(pk="320506001001").last_serial == 3
+    monkeypatch.setattr(fastsql._Inserter, "insert", real_insert)
+    s = residents(path, chunk_size=3)
+    assert (s.imported, s.present) == (3, 3) and counts() == (6, 6, 6, 6, 6)
+
+
+def test_legacy_numbers_kept_and_counter_advanced(city, tmp_path):
+    path = write_csv(tmp_path / "legacy.csv", [
+        {**row("甲"), "档案编号": ""},
+        {**row("乙"), "档案编号": "32050600100100007"},
+        {**row("丙"), "档案编号": ""},
+        {**row("丁"), "档案编号": "3205060010010042"},  # 16 digits, the older scheme: kept as it is
+        {**row("戊"), "档案编号": "32050600100100120"},  # further down the file than numbers allocated above
+        {**row("己", id_number=""), "性别": "女", "出生日期": "1970-01-01", "档案编号": "32050600100200003"},
+        {**row("庚"), "档案编号": "123"},
+        {**row("辛"), "档案编号": "32050600100100007"},
+    ])
+    s = residents(path, chunk_size=2)
+    assert (s.imported, s.rejected) == (6, 2), s.lines()
+    by_name = dict(Record.objects.values_list("resident__name", "number"))
+    assert by_name["乙"] == "32050600100100007" and by_name["丁"] == "3205060010010042"
+    assert by_name["戊"] == "32050600100100120" and by_name["己"] == "32050600100200003"
+    # numbers allocated go past every legacy number of the file
+    assert by_name["甲"] == "32050600100100121" and by_name["丙"] == "32050600100100122"
+    assert NumberCounter.objects.get(pk="320506001001").last_serial == 122
+    assert NumberCounter.objects.get(pk="320506001002").last_serial == 3
+    bad = read_report(s.report_path)
+    assert [b["姓名"] for b in bad] == ["庚", "辛"]
+    assert "17" in bad[0]["原因"] and "3" in bad[1]["原因"]  # the 17-digit rule; the row holding the number
+    again = residents(path)
+    assert (again.imported, again.present) == (0, 6)
+    rec = actions.establish_record(None, Resident(name="新人", current_address="x", residence_type="1",
+                                                  id_number=make_id()), institution=city.centre, village=city.v1)
+    assert rec.number == "32050600100100123"
+
+
+def test_legacy_number_only_key(city, tmp_path):
+    person = {**row("甲", id_number=""), "性别": "男", "出生日期": "1950-01-01", "档案编号": "32050600100100050"}
+    other = {**row("乙", id_number=""), "性别": "女", "出生日期": "1951-01-01", "档案编号": "32050600100100050"}
+    path = write_csv(tmp_path / "n.csv", [person])
+    assert residents(path).imported == 1
+    assert residents(path).present == 1
+    s = residents(write_csv(tmp_path / "n2.csv", [other]))
+    assert s.rejected == 1 and "32050600100100050" in read_report(s.report_path)[0]["原因"]
+
+
+# --- the fast path against the reference ---------------------------------------------------------------------------
+
+def test_fast_path_writes_what_establish_record_writes(city, tmp_path):
+    data = {
+        "name": "欧阳修", "id_number": make_id(birth=dt.date(1947, 8, 1)), "current_address": "新家路9号",
+        "registered_address": "户籍路1号", "phone": "0512-65432100", "residence_type": "2", "ethnicity": "02",
+        "abo": "4", "rh": "2", "education": "6", "occupation": "3", "marital_status": "2", "payment": ["1", "5"],
+        "drug_allergy": ["2", "5"], "drug_allergy_other": "头孢", "exposure": ["1"], "disability": ["1"],
+        "past_diseases": [{"code": "2", "date": "2015-03"}], "family_history": {"father": ["2"]},
+        "fuel": "3", "toilet": "1", "work_unit": "苏州某厂", "contact_name": "欧阳某", "contact_phone": "13800001234",
+    }
+    ref = actions.establish_record(None, Resident(**data), institution=city.centre, village=city.v1,
+                                   established_on=dt.date(2024, 1, 2))
+    cols = resident_columns()
+    with override("zh-hans"):
+        header = [cols[n].label for n in data] + ["管理机构编码", "村居编码", "建档日期"]
+    cells = [";".join(v) if isinstance(v, list) and v and isinstance(v[0], str) else v for v in data.values()]
+    cells[list(data).index("past_diseases")] = "高血压 2015-03"
+    cells[list(data).index("family_history")] = "父亲:高血压"
+    cells[list(data).index("id_number")] = make_id(birth=dt.date(1947, 8, 1))
+    path = tmp_path / "ref.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerow([*cells, "C001", "320506001001", "2024-01-02"])
+    s = residents(path)
+    assert s.imported == 1, s.lines()
+    fast = Record.objects.exclude(pk=ref.pk).get()
+    skip_res = {"id", "id_number", "id_last6", "updated_at"}
+    for f in Resident._meta.concrete_fields:
+        if f.attname not in skip_res:
+            assert getattr(fast.resident, f.attname) == getattr(ref.resident, f.attname), f.name
+    skip_rec = {"id", "number", "number_last8", "resident_id"}
+    for f in Record._meta.concrete_fields:
+        if f.attname not in skip_rec:
+            assert getattr(fast, f.attname) == getattr(ref, f.attname), f.name
+    assert fast.number_last8 == fast.number[-8:] and fast.resident.id_last6 == fast.resident.id_number[-6:]
+    hist = Resident.history.filter(id=fast.resident_id).get()
+    assert hist.history_type == "+" and hist.name == "欧阳修" and hist.payment == ["1", "5"]
+    assert Record.history.filter(id=fast.pk).get().number == fast.number
+    # stored the same way in the database, not just equal after loading
+    with connection.cursor() as c:
+        c.execute("SELECT payment, family_history, birth_date FROM records_resident ORDER BY id")
+        stored_ref, stored_fast = c.fetchall()
+    assert stored_ref == stored_fast
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
+def test_validation_workers_give_the_same_result(city, tmp_path, monkeypatch):
+    rows = [row(f"人{i}") for i in range(30)] + [row("坏", 常住类型="x"), row("人0", id_number="")]
+    path = write_csv(tmp_path / "w.csv", rows)
+    monkeypatch.setattr(ResidentImport, "BLOCK", 4)
+    s = ResidentImport(str(path), workers=2, chunk_size=7).run()
+    assert (s.imported, s.rejected) == (30, 2), s.lines()
+    assert [r["行号"] for r in read_report(s.report_path)] == ["32", "33"]
+    assert sorted(Record.objects.values_list("number", flat=True))[-1] == "32050600100100030"
+
+
+# --- the command ---------------------------------------------------------------------------------------------------
+
+def test_command_exit_codes_and_summary(city, tmp_path):
+    ok = shutil.copy(DATA / "residents_zh.csv", tmp_path / "ok.csv")
+    out = io.StringIO()
+    call_command("import", "residents", str(ok), stdout=out)
+    assert "5" in out.getvalue()
+    bad = write_csv(tmp_path / "bad.csv", [row("甲", 常住类型="x")])
+    report = tmp_path / "out" / "report.csv"
+    with pytest.raises(CommandError) as exc:
+        call_command("import", "residents", str(bad), "--report", str(report), stdout=io.StringIO())
+    assert exc.value.returncode == 1 and report.exists()
+    with pytest.raises(CommandError) as exc:
+        call_command("import", "residents", str(tmp_path / "none.csv"), stdout=io.StringIO())
+    assert exc.value.returncode == 2
+    with pytest.raises(CommandError) as exc:
+        call_command("import", "residents", str(ok), "--actor", "nobody", stdout=io.StringIO())
+    assert exc.value.returncode == 2
+    out = io.StringIO()
+    call_command("import", "residents", str(ok), "--dry-run", "--actor", "admin", "--chunk-size", "2",
+                 stdout=out)
+    assert Resident.objects.count() == 5
+    with pytest.raises(CommandError) as exc:  # the centre's doctor may not establish records for the township
+        call_command("import", "residents", str(ok), "--actor", "doctor", "--dry-run", stdout=io.StringIO())
+    assert exc.value.returncode == 1
+
+
+def test_old_report_removed_when_nothing_is_rejected(city, tmp_path):
+    path = write_csv(tmp_path / "o.csv", [row("甲", 常住类型="x")])
+    s = residents(path)
+    assert Path(s.report_path).exists()
+    write_csv(path, [row("甲")])
+    s = residents(path)
+    assert s.report_path is None and not (tmp_path / "o.rejected.csv").exists() and s.notes
+
+
+# --- institutions and population ------------------------------------------------------------------------------
+
+def test_institutions_upsert(city, tmp_path):
+    src = shutil.copy(DATA / "institutions.csv", tmp_path / "inst.csv")
+    s = InstitutionImport(str(src)).run()
+    assert (s.imported, s.updated, s.present, s.rejected) == (3, 0, 0, 0), s.lines()
+    centre = Institution.objects.get(code="C201")
+    assert centre.kind == "chc" and centre.parent == city.bureau and centre.phone == "0512-66881234"
+    assert centre.division.code == "320506201" and centre.division.level == "township"
+    assert centre.division.parent == city.county
+    station = Institution.objects.get(code="S201")
+    assert station.parent == centre and station.division.parent == centre.division
+    assert station.path == f"{city.bureau.path}{centre.pk}/{station.pk}/"
+    assert Institution.objects.get(code="V202").division.level == "village"
+    again = InstitutionImport(str(src)).run()
+    assert (again.imported, again.updated, again.present) == (0, 0, 3)
+    text = Path(src).read_text(encoding="utf-8-sig").replace("0512-66881234", "0512-66880000")
+    Path(src).write_text(text, encoding="utf-8-sig")
+    changed = InstitutionImport(str(src)).run()
+    assert (changed.imported, changed.updated, changed.present) == (0, 1, 2)
+    assert Institution.objects.get(code="C201").phone == "0512-66880000"
+
+
+def test_institutions_rejected_rows(city, tmp_path):
+    path = write_csv(tmp_path / "bad_inst.csv", [
+        {"机构编码": "X1", "机构名称": "某医院", "类别": "医院", "区划编码": "320506"},
+        {"机构编码": "X2", "机构名称": "某站", "类别": "chs", "上级机构编码": "B320506", "区划编码": "320506"},
+        {"机构编码": "X3", "机构名称": "某站", "类别": "chs", "上级机构编码": "NOPE", "区划编码": "320506"},
+        {"机构编码": "X4", "机构名称": "某村", "类别": "vc", "区划编码": "320599001001", "区划名称": "某村"},
+        {"机构编码": "X5", "机构名称": "某站", "类别": "chs", "区划编码": "320506777"},
+        {"机构编码": "X6", "机构名称": "某中心", "类别": "chc", "上级机构编码": "B320506", "区划编码": "320506"},
+        {"机构编码": "X6", "机构名称": "重复", "类别": "chc", "区划编码": "320506"},
+    ])
+    s = InstitutionImport(str(path)).run()
+    assert (s.imported, s.rejected) == (1, 6), s.lines()
+    report = {r["机构编码"] + r["机构名称"]: r for r in read_report(s.report_path)}
+    assert report["X1某医院"]["列"] == "类别"
+    assert report["X2某站"]["列"] == "上级机构编码"  # a station cannot report to a bureau
+    assert "NOPE" in report["X3某站"]["原因"]
+    assert "320599001" in report["X4某村"]["原因"]  # the parent division is missing
+    assert report["X5某站"]["列"] == "区划编码"
+    assert "7" in report["X6重复"]["原因"]
+
+
+def test_institutions_dry_run(city, tmp_path):
+    src = shutil.copy(DATA / "institutions.csv", tmp_path / "inst.csv")
+    s = InstitutionImport(str(src), dry_run=True).run()
+    assert s.imported == 3 and not Institution.objects.filter(code="C201").exists()
+    assert not Division.objects.filter(code="320506201").exists()
+
+
+def test_population_upsert(city, tmp_path):
+    src = shutil.copy(DATA / "population.csv", tmp_path / "pop.csv")
+    s = PopulationImport(str(src)).run()
+    assert (s.imported, s.rejected) == (2, 0), s.lines()
+    pop = PopulationBase.objects.get(institution=city.centre, year=2025)
+    assert (pop.resident_population, pop.aged_65_plus, pop.aged_0_36_months) == (52000, 8100, 1500)
+    again = PopulationImport(str(src)).run()
+    assert (again.imported, again.updated, again.present) == (0, 0, 2)
+    path = write_csv(tmp_path / "pop2.csv", [
+        {"机构编码": "C001", "年度": "2025", "常住人口数": "53000"},
+        {"机构编码": "C001", "年度": "2026", "常住人口数": "100", "65岁及以上人口数": "200"},
+        {"机构编码": "C001", "年度": "1999", "常住人口数": "100"},
+        {"机构编码": "NOPE", "年度": "2025", "常住人口数": "100"},
+        {"机构编码": "T101", "年度": "2025", "常住人口数": "-5"},
+        {"机构编码": "C001", "年度": "2025", "常住人口数": "54000"},
+        {"机构编码": "T101", "年度": "2026", "常住人口数": ""},
+    ])
+    s = PopulationImport(str(path)).run()
+    assert (s.imported, s.updated, s.rejected) == (0, 1, 6), s.lines()
+    pop.refresh_from_db()
+    assert pop.resident_population == 53000 and pop.aged_65_plus == 8100  # columns not in the file are kept
+    report = read_report(s.report_path)
+    assert [r["列"] for r in report] == ["65岁及以上人口数", "年度", "机构编码", "常住人口数", "年度", "常住人口数"]
+
+
+def test_population_missing_column(city, tmp_path):
+    path = write_csv(tmp_path / "p.csv", [{"机构编码": "C001", "常住人口数": "5"}])
+    s = PopulationImport(str(path)).run()
+    assert s.exit_code == 2 and "年度" in s.stopped
