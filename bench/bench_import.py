@@ -134,7 +134,7 @@ def write_csv(path: Path, n: int, places, seed: int) -> None:
             name = rng.choice(SURNAMES) + rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.7 else "")
             street = rng.choice(STREETS)
             address = f"苏州市{street}{rng.randint(1, 300)}号{rng.randint(1, 30)}幢{rng.randint(101, 1802)}室"
-            past = rng.random()
+            past = rng.random() if birth.year < 1990 else 1.0
             past_text = "高血压 2015-03" if past < 0.15 else ("糖尿病 2018-06、高血压 2016-01" if past < 0.2 else "")
             w.writerow([
                 name, "男" if male else "女", birth.isoformat(), id_number, address,

@@ -669,3 +669,22 @@ def test_population_missing_column(city, tmp_path):
     path = write_csv(tmp_path / "p.csv", [{"机构编码": "C001", "常住人口数": "5"}])
     s = PopulationImport(str(path)).run()
     assert s.exit_code == 2 and "年度" in s.stopped
+
+
+def test_utf16_tab_separated_file(city, tmp_path):
+    """Excel's “Unicode text” export: UTF-16 with a BOM, tab-separated."""
+    path = tmp_path / "unicode.txt"
+    lines = ["\t".join(HEADER), "\t".join(row("褚十二").values())]
+    path.write_bytes("\r\n".join(lines).encode("utf-16"))
+    s = residents(path)
+    assert (s.imported, s.encoding) == (1, "utf-16"), s.lines()
+
+
+def test_docs_name_every_column():
+    from jkda.exchange.columns import institution_columns, population_columns
+
+    text = (Path(__file__).parent.parent / "docs" / "import.md").read_text(encoding="utf-8")
+    with override("zh-hans"):
+        for cols in (resident_columns(), institution_columns(), population_columns()):
+            for col in cols:
+                assert f"| {col.label} | `{col.name}`" in text, col.name

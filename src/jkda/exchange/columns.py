@@ -461,7 +461,7 @@ RESIDENT_ALIASES = {
     "residence_type": ("常住类型", "户籍类型", "居住类型"),
     "ethnicity": ("民族",),
     "abo": ("血型", "ABO血型", "血型ABO"),
-    "rh": ("Rh血型", "RH", "Rh", "血型Rh", "RH阴性"),
+    "rh": ("Rh血型", "RH血型", "血型Rh"),
     "education": ("文化程度", "学历"),
     "occupation": ("职业",),
     "marital_status": ("婚姻状况", "婚姻"),

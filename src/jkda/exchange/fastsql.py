@@ -30,15 +30,17 @@ def _json_converter(encoder) -> Callable:
     def conv(v):
         if v is None:
             return None
-        if isinstance(v, list) and all(type(x) is str for x in v):  # code lists: a handful of distinct values
-            key = tuple(v)
-            out = cache.get(key)
-            if out is None:
+        if type(v) is list:  # code lists: a handful of distinct values, cached by their codes
+            try:
+                return cache[tuple(v)]
+            except KeyError:
                 if len(cache) > 10_000:
                     cache.clear()
-                out = cache[key] = json.dumps(v, cls=encoder)
-            return out
-        if v == {}:
+                out = cache[tuple(v)] = json.dumps(v, cls=encoder)
+                return out
+            except TypeError:  # a list of dicts (repeatable items): not hashable, not cached
+                return json.dumps(v, cls=encoder)
+        if type(v) is dict and not v:
             return "{}"
         return json.dumps(v, cls=encoder)
 
@@ -120,6 +122,18 @@ class BulkTable(_Inserter):
         for i, now in zip(self.auto, self._now, strict=True):
             out[i] = now
         return out
+
+    def template(self, values: dict) -> list:
+        """A prepared row with `values` (attname → value) over the defaults; fill the varying columns with
+        `index()` and `convert()` (cheaper per row than building a dict)."""
+        return self.row({**self.defaults, **values})
+
+    def convert(self, attname: str, value):
+        i = self.index(attname)
+        for j, conv in self.converters:
+            if j == i:
+                return conv(value)
+        return value
 
     def stamp(self, row: list) -> list:
         """Put the time of writing (set_now) into a row prepared earlier."""
