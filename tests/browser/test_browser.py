@@ -1,0 +1,94 @@
+"""A doctor's day in Debian's Chromium: log in, search by pinyin initials, establish a record, print the card.
+
+Drives /usr/bin/chromium through Playwright (never a downloaded browser). Install it with `apt-get install
+chromium`; `.ci/run` does.
+"""
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+
+import pytest
+from playwright.sync_api import expect
+
+from jkda.records.models import Record
+
+from ..conftest import PASSWORD, make_id
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = "/usr/bin/chromium"
+# Playwright's sync API runs an event loop in this thread; the ORM calls below are plain synchronous ones.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def browser():
+    assert os.path.exists(CHROMIUM), "Debian's Chromium is required: apt-get install chromium"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield b
+        b.close()
+
+
+def test_log_in_search_establish_and_print_the_card(live_server, browser, city, establish, tmp_path):
+    existing = establish(name="张三丰", id_number=make_id(dt.date(1950, 1, 2)))
+    establish(name="李四", id_number=make_id(dt.date(1970, 3, 4)))
+
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/")
+    # not logged in: the login page, in Chinese
+    assert "/login/" in page.url
+    page.fill("input[name=username]", "doctor")
+    page.fill("input[name=password]", "wrong-password")
+    page.click("#login-submit")
+    assert page.locator("#login-error").inner_text().strip() != ""
+    page.fill("input[name=username]", "doctor")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url(f"{live_server.url}/")
+
+    # live search by pinyin initials (htmx swaps the results in without a page load)
+    rows = page.locator("#results-table tbody tr")
+    expect(rows).to_have_count(2)
+    page.fill("#q", "zsf")
+    expect(rows).to_have_count(1)
+    assert existing.number in rows.first.inner_text() and "张三丰" in rows.first.inner_text()
+
+    # establish a record on the paper-like form; birth date and sex come from the ID number
+    page.click("#new-record")
+    page.wait_for_selector("#record-form")
+    idn = make_id(dt.date(1985, 7, 9), male=False)
+    page.fill("input[name=name]", "王小红")
+    page.fill("input[name=id_number]", idn)
+    page.fill("input[name=current_address]", "苏州市吴中区新家路8号")
+    page.fill("input[name=phone]", "13800001111")
+    page.select_option("select[name=residence_type]", "1")
+    page.select_option("select[name=village]", str(city.v1.pk))
+    page.click("#save")
+    page.wait_for_selector("#record-title")
+    rec = Record.objects.select_related("resident").get(resident__id_number=idn)
+    assert rec.number in page.locator("#record-title").inner_text()
+    assert rec.resident.sex == "2" and rec.resident.birth_date == dt.date(1985, 7, 9)
+    assert "女" in page.locator("#value-sex").inner_text()
+
+    # print the info card: the link serves a PDF with the name in embedded CJK text
+    href = page.get_attribute("#card-link", "href")
+    resp = context.request.get(f"{live_server.url}{href}")
+    assert resp.status == 200 and resp.headers["content-type"] == "application/pdf"
+    pdf = resp.body()
+    assert pdf.startswith(b"%PDF") and b"/FontFile2" in pdf
+    if shutil.which("pdftotext"):
+        path = tmp_path / "card.pdf"
+        path.write_bytes(pdf)
+        text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+        assert "王小红" in text and rec.number in text.replace(" ", "")
+    context.close()
