@@ -258,3 +258,13 @@ def test_households(city, establish):
     actions.remove_member(city.doctor, hh, wife)
     actions.add_member(city.doctor, other, wife, relation="02")
     assert other.number != hh.number and other.number.startswith(city.v1.code)
+
+
+def test_duplicate_outside_scope_names_only_the_institution(city, establish):
+    idn = make_id()
+    first = establish(id_number=idn, name="张三丰")
+    with pytest.raises(actions.DuplicateIdNumber) as exc:
+        establish(actor=city.town_doctor, institution=city.hospital, village=city.v3, id_number=idn, name="张三丰")
+    message = exc.value.messages[0]
+    assert exc.value.record is None
+    assert first.number not in message and "张三丰" not in message and city.centre.name in message

@@ -29,13 +29,21 @@ EDITABLE_FIELDS = [
 
 
 class DuplicateIdNumber(ValidationError):
-    def __init__(self, existing: Resident):
+    """The ID number already has a record. Who holds it is named only to a user who may see that record."""
+
+    def __init__(self, existing: Resident, actor=None):
+        from jkda.access.scope import may_manage
+
         rec = getattr(existing, "record", None)
         self.existing = existing
-        self.record = rec
-        if rec is not None:
+        self.visible = rec is not None and (actor is None or may_manage(actor, rec.institution))
+        self.record = rec if self.visible else None
+        if self.visible:
             msg = _("A record with this ID number already exists: %(number)s (%(name)s, %(inst)s).") % {
                 "number": rec.number, "name": existing.name, "inst": rec.institution.name}
+        elif rec is not None:
+            msg = _("A record with this ID number already exists at another institution (%(inst)s): ask it to "
+                    "transfer the record to you instead of establishing a new one.") % {"inst": rec.institution.name}
         else:
             msg = _("A resident with this ID number already exists.")
         super().__init__({"id_number": [msg]}, code="duplicate")
@@ -56,7 +64,7 @@ def _user_name(user) -> str:
     return getattr(user, "full_name", "") or user.get_username()
 
 
-def _check_duplicate(resident: Resident) -> None:
+def _check_duplicate(resident: Resident, actor=None) -> None:
     if not resident.id_number:
         return
     existing = (
@@ -64,7 +72,7 @@ def _check_duplicate(resident: Resident) -> None:
         .filter(id_number=resident.id_number).exclude(pk=resident.pk).first()
     )
     if existing is not None:
-        raise DuplicateIdNumber(existing)
+        raise DuplicateIdNumber(existing, actor)
 
 
 def _validate_village(institution: Institution, village: Division) -> None:
@@ -96,7 +104,7 @@ def establish_record(
         raise ValidationError({"established_on": _("The date established cannot be in the future.")})
     resident.form_version = settings.JKDA_FORM_VERSION
     resident.full_clean(validate_unique=False)
-    _check_duplicate(resident)
+    _check_duplicate(resident, actor)
     if number:
         number = numbering.check_legacy_number(number)
         if Record.objects.filter(number=number).exists():
@@ -105,7 +113,7 @@ def establish_record(
         with transaction.atomic():
             resident.save()
     except IntegrityError:  # a concurrent establishment with the same ID number won the race
-        _check_duplicate(resident)
+        _check_duplicate(resident, actor)
         raise
     if number:
         numbering.note_used_number(number)
@@ -162,7 +170,7 @@ def update_resident(actor, record: Record, changes: dict, *, expected_version: i
         return record
     resident.full_clean(validate_unique=False)
     # the ID number may have filled birth date or sex: keep those in the diff too
-    _check_duplicate(resident)
+    _check_duplicate(resident, actor)
     resident.version += 1
     resident.save()
     RecordEvent.objects.create(record=record, kind=RecordEvent.Kind.UPDATED, actor=actor, changes=diff)
