@@ -546,3 +546,13 @@ def test_wrong_method_is_405(client, city, establish):
     assert client.delete(f"/records/{rec.number}/").status_code == 405
     assert client.put("/records/new/").status_code == 405
     assert client.post("/").status_code == 405
+
+
+def test_csrf_failure_is_a_clear_page(city):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(city.doctor)
+    resp = strict.post("/records/new/", {"name": "x"})
+    assert resp.status_code == 403
+    assert "Reload the page" in resp.content.decode() or "刷新" in resp.content.decode()

@@ -111,6 +111,7 @@ SESSION_COOKIE_AGE = int(os.environ.get("JKDA_SESSION_SECONDS", 30 * 60))
 SESSION_SAVE_EVERY_REQUEST = True  # idle timeout: the session expires after SESSION_COOKIE_AGE of inactivity
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
+CSRF_FAILURE_VIEW = "jkda.web.views.csrf_failure"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

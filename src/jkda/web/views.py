@@ -404,3 +404,12 @@ def household_remove_member(request, number):
         return _household_page(request, household, remove_error=text)
     messages.success(request, _("%(name)s was removed from the household.") % {"name": member.resident.name})
     return redirect("household", number=household.number)
+
+
+def csrf_failure(request, reason=""):
+    """CSRF refusal in the user's language: usually a form left open past the session or a stale tab."""
+    from django.shortcuts import render as _render
+
+    return _render(request, "403.html", {
+        "exception": _("The form has expired or was sent from another page. Reload the page and try again."),
+    }, status=403)
