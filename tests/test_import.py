@@ -20,7 +20,7 @@ from jkda.codes import idnumber
 from jkda.exchange import fastsql
 from jkda.exchange.basedata import InstitutionImport, PopulationImport
 from jkda.exchange.columns import resident_columns
-from jkda.exchange.report import REPORT_HEADERS
+from jkda.exchange.report import REPORT_HEADERS, tqdm_progress
 from jkda.exchange.residents import ResidentImport
 from jkda.records import actions
 from jkda.records.models import NumberCounter, Record, RecordEvent, Resident
@@ -688,3 +688,29 @@ def test_docs_name_every_column():
         for cols in (resident_columns(), institution_columns(), population_columns()):
             for col in cols:
                 assert f"| {col.label} | `{col.name}`" in text, col.name
+
+
+def test_allocation_skips_numbers_already_used(city, establish, tmp_path):
+    first = establish()
+    assert first.number == "32050600100100001"
+    NumberCounter.objects.filter(pk="320506001001").update(last_serial=0)  # a counter behind its numbers
+    s = residents(write_csv(tmp_path / "clash.csv", [row("甲"), row("乙")]))
+    assert s.imported == 2
+    assert sorted(Record.objects.values_list("number", flat=True)) == [
+        "32050600100100001", "32050600100100002", "32050600100100003"]
+
+
+def test_progress_bar_follows_the_file(city, tmp_path):
+    path = write_csv(tmp_path / "p.csv", [row(f"人{i}") for i in range(7)])
+    stream = io.StringIO()
+    seen = []
+
+    def factory(table):
+        bar = tqdm_progress("residents", stream)(table)
+        real_update = bar.update
+        bar.update = lambda n: (seen.append(n), real_update(n))[1]
+        return bar
+
+    s = residents(path, chunk_size=3, progress=factory)
+    assert s.imported == 7 and sum(seen) == path.stat().st_size
+    assert "residents" in stream.getvalue()

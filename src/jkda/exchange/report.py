@@ -121,3 +121,17 @@ class Summary:
         if self.stopped:
             out.append(self.stopped)
         return out
+
+
+def tqdm_progress(kind: str, stream):
+    """A progress-bar factory for the importers: bytes of a CSV file, rows of a workbook."""
+
+    def factory(table):
+        from tqdm import tqdm
+
+        if table.kind == "csv":
+            return tqdm(total=table.size, unit="B", unit_scale=True, unit_divisor=1024, desc=kind, file=stream,
+                        dynamic_ncols=True)
+        return tqdm(total=table.size, unit=_("rows"), desc=kind, file=stream, dynamic_ncols=True)
+
+    return factory

@@ -565,8 +565,10 @@ class ResidentImport:
         for v in wanted:
             pool = [num for num in pools[v] if num not in used]
             while len(pool) < need[v] and pools[v]:
-                serial = int(numbering.allocate_number(v)[12:])  # one at a time past the clash (rare)
-                pool.append(f"{v}{serial:0{width}d}")
+                try:  # one at a time past the clash (rare); allocate_number skips numbers in use
+                    pool.append(numbering.allocate_number(v))
+                except ValidationError:  # the village's numbers are used up: the rest of its rows are refused
+                    break
             pools[v] = pool
         queues = {v: collections.deque(pool) for v, pool in pools.items()}
         for p in rows:  # in file order: numbers follow the order of the rows within each village

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from jkda.exchange.basedata import InstitutionImport, PopulationImport
+from jkda.exchange.report import tqdm_progress
 from jkda.exchange.residents import ResidentImport
 
 IMPORTERS = {
@@ -19,18 +20,6 @@ IMPORTERS = {
     "population": PopulationImport,
     "residents": ResidentImport,
 }
-
-
-def tqdm_progress(kind: str, stream):
-    def factory(table):
-        from tqdm import tqdm
-
-        if table.kind == "csv":
-            return tqdm(total=table.size, unit="B", unit_scale=True, unit_divisor=1024, desc=kind, file=stream,
-                        dynamic_ncols=True)
-        return tqdm(total=table.size, unit=_("rows"), desc=kind, file=stream, dynamic_ncols=True)
-
-    return factory
 
 
 class Command(BaseCommand):
