@@ -47,6 +47,7 @@ def test_log_in_search_establish_and_print_the_card(live_server, browser, city, 
     page.goto(f"{live_server.url}/")
     # not logged in: the login page, in Chinese
     assert "/login/" in page.url
+    assert "登录" in page.locator("#login-submit").inner_text()
     page.fill("input[name=username]", "doctor")
     page.fill("input[name=password]", "wrong-password")
     page.click("#login-submit")
