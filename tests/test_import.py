@@ -714,3 +714,13 @@ def test_progress_bar_follows_the_file(city, tmp_path):
     s = residents(path, chunk_size=3, progress=factory)
     assert s.imported == 7 and sum(seen) == path.stat().st_size
     assert "residents" in stream.getvalue()
+
+
+def test_utf8_file_with_a_stray_byte_is_not_read_as_gbk(city, tmp_path):
+    path = write_csv(tmp_path / "damaged.csv", [row(f"人{i}") for i in range(30)])
+    data = path.read_bytes()
+    cut = data.index("人17".encode())
+    path.write_bytes(data[:cut] + b"\xff" + data[cut:])
+    s = residents(path)
+    assert s.exit_code == 2 and "19" in s.stopped and "UTF-8" in s.stopped
+    assert Resident.objects.count() == 0

@@ -77,6 +77,17 @@ def _mostly_chinese(text: str) -> bool:
     return good >= 0.9 * len(wide)
 
 
+def _damaged_utf8(path: str, bad_at: int) -> bool:
+    """True when the text around the first bad byte is UTF-8 Chinese with a stray byte or two (read as GB18030 it
+    would import as garbage); GBK text read as UTF-8 fails on nearly every Chinese character instead."""
+    with open(path, "rb") as fh:
+        fh.seek(max(0, bad_at - 32768))
+        window = fh.read(65536)
+    text = window.decode("utf-8", errors="replace")
+    wide = sum(1 for c in text if ord(c) > 127)
+    return wide >= 20 and text.count("\ufffd") < 0.05 * wide
+
+
 def detect_encoding(path: str) -> str:
     """The encoding of a CSV file: a BOM wins; else strict UTF-8 over the whole file; else GB18030 when the text
     reads as Chinese (charset-normalizer's guess is consulted); otherwise ImportFileError naming what to do."""
@@ -89,6 +100,11 @@ def detect_encoding(path: str) -> str:
     ok, bad_at = _decodes(path, "utf-8")
     if ok:
         return "utf-8"
+    if _damaged_utf8(path, bad_at):
+        raise ImportFileError(
+            _("The file is UTF-8, but line %(line)d holds bytes that are not (the file may have been cut or pasted "
+              "together): correct that line, or open the file in Excel and save it again as “CSV UTF-8”.") % {
+                "line": _line_of(path, bad_at)})
     ok_gb, _bad = _decodes(path, "gb18030")
     guess = None
     try:
