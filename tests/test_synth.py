@@ -10,7 +10,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import transaction
+from django.db import connection, transaction
 
 from jkda.codes import idnumber
 from jkda.records import actions
@@ -226,6 +226,12 @@ def test_web_establishment_continues_numbering(synth):
     hh = actions.create_household(doctor, institution=rec.institution, village=village, address="苏州市测试路1号")
     assert hh.number == f"{village.code}{HouseholdCounter.objects.get(pk=village.code).last_serial:05d}"
     assert Household.objects.filter(number=hh.number).count() == 1
+
+
+def test_foreign_keys_hold(synth):
+    """The rows are written with raw multi-row inserts: every reference must still point at a row."""
+    connection.check_constraints(table_names=[Household._meta.db_table, Resident._meta.db_table,
+                                              Record._meta.db_table, PopulationBase._meta.db_table])
 
 
 def test_refuses_a_database_that_is_not_empty(synth):

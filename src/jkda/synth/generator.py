@@ -5,8 +5,9 @@ and their health records.
 
 Same scenario, seed, size and reference date ⇒ the same names, ID numbers, household and record numbers. Every
 random draw comes from a `random.Random` seeded with a string derived from the seed (one stream for the geography,
-one for staff, one per village), never from the global generator, so the output does not depend on the order in
-which villages are processed or on PYTHONHASHSEED.
+one for staff, one for coverage, one for population figures, one per village), never from the global generator,
+so the output does not depend on PYTHONHASHSEED; villages are generated in code order, and what must be unique
+across villages (ID number sequences, primary keys) is allocated in that order.
 
 Speed: residents, households and records are written in chunks with multi-row statements (executemany on SQLite,
 COPY on PostgreSQL), inside one transaction per chunk, with primary keys assigned here so that the three tables can
@@ -221,6 +222,8 @@ class IdAllocator:
         table = self.local.get(address)
         if table is not None and 0 <= slot < len(table):
             count = table[slot]
+            if count >= 255:
+                raise SynthError(f"more than 255 people born on {birth} in {address}")
             table[slot] = count + 1
         else:
             key = int(address) * 200000 + slot
@@ -276,9 +279,6 @@ class Pinyin:
 
 # ---------------------------------------------------------------------------------------------------------------
 # writing rows fast
-
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
 
 class TableWriter:
     """Insert rows of plain values (str, int, None; dates as ISO strings, JSON as text) into a model's table.
@@ -341,21 +341,16 @@ class TableWriter:
             return
         extra = self.extra
         if self.vendor == "postgresql":
-            esc = _COPY_ESCAPES
-            with connection.cursor() as cursor:
-                raw = cursor.cursor
-                with raw.copy(self.copy_sql) as copy:
-                    buf = []
+            # COPY in text format; psycopg formats and escapes each row in C (values go as text, the server
+            # parses dates and JSON).
+            with connection.cursor() as cursor, cursor.cursor.copy(self.copy_sql) as copy:
+                write = copy.write_row
+                if extra:
                     for row in rows:
-                        buf.append("\t".join(
-                            "\\N" if v is None else (v.translate(esc) if type(v) is str else
-                                                     ("t" if v else "f") if type(v) is bool else str(v))
-                            for v in (row + extra if extra else row)))
-                        if len(buf) >= 5000:
-                            copy.write("\n".join(buf) + "\n")
-                            buf = []
-                    if buf:
-                        copy.write("\n".join(buf) + "\n")
+                        write(row + extra)
+                else:
+                    for row in rows:
+                        write(row)
         else:
             params = [row + extra for row in rows] if extra else rows
             with connection.cursor() as cursor:
@@ -425,6 +420,14 @@ def years_before(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year - years, day=28)
 
 
+def _bulk_divisions(objs: list[Division]) -> None:
+    Division.objects.bulk_create(objs)
+    if any(d.pk is None for d in objs):  # a backend that does not return ids from bulk inserts
+        ids = dict(Division.objects.filter(code__in=[d.code for d in objs]).values_list("code", "id"))
+        for d in objs:
+            d.pk = ids[d.code]
+
+
 def _build_geography(plan_rng: random.Random, scenario: Scenario, summary: Summary) -> tuple[list, list, dict]:
     """Divisions (bulk), returning (villages, county codes, township info)."""
     province = Division(code=D.PROVINCE_CODE, name=D.PROVINCE_NAME, level="province")
@@ -436,7 +439,7 @@ def _build_geography(plan_rng: random.Random, scenario: Scenario, summary: Summa
         if code not in D.COUNTIES:
             raise SynthError(f"unknown county {code}")
         counties.append(Division(code=code, name=D.COUNTIES[code]["name"], level="county", parent=city))
-    Division.objects.bulk_create(counties)
+    _bulk_divisions(counties)
     townships, township_meta = [], []
     for county, (code, n_streets, n_towns) in zip(counties, scenario.counties, strict=True):
         info = D.COUNTIES[code]
@@ -451,7 +454,7 @@ def _build_geography(plan_rng: random.Random, scenario: Scenario, summary: Summa
         for i, name in enumerate(towns, 101):
             townships.append(Division(code=f"{code}{i:03d}", name=name, level="township", parent=county))
             township_meta.append(("town", county))
-    Division.objects.bulk_create(townships)
+    _bulk_divisions(townships)
     villages, village_meta = [], []
     for township, (kind, county) in zip(townships, township_meta, strict=True):
         taken: set[str] = set()
@@ -467,7 +470,7 @@ def _build_geography(plan_rng: random.Random, scenario: Scenario, summary: Summa
         for name, code, is_urban in zip(names, codes, urban, strict=True):
             villages.append(Division(code=code, name=name, level="village", parent=township))
             village_meta.append((township, county, is_urban))
-    Division.objects.bulk_create(villages)
+    _bulk_divisions(villages)
     summary.divisions = 2 + len(counties) + len(townships) + len(villages)
     plans = []
     for v, (township, county, is_urban) in zip(villages, village_meta, strict=True):
