@@ -182,8 +182,13 @@ def person_hash(name, birth_date, sex, village_code, address) -> str:
 
 
 # --- validation workers ------------------------------------------------------------------------------------------
+#
+# Workers are forked after the importer is prepared, so they inherit its columns and lookups and never touch the
+# database. The writing process talks to them with no helper thread of its own (a multiprocessing.Pool's result
+# thread fights the writer for the GIL while SQLite releases it on every row): blocks go out through a pipe that a
+# thread in the worker drains, results come back through a Queue that the writer reads when it needs them.
 
-_WORKER: ResidentImport | None = None  # set before the pool forks: workers inherit the prepared importer
+_WORKER: ResidentImport | None = None  # set before forking: workers inherit the prepared importer
 
 
 def _validate_block(block: list[tuple[int, list]]) -> list:
@@ -196,6 +201,83 @@ def _validate_block(block: list[tuple[int, list]]) -> list:
             result.cells = None
         out.append(result)
     return out
+
+
+def _worker_main(tasks, results) -> None:
+    import queue
+    import threading
+
+    inbox: queue.Queue = queue.Queue()
+
+    def drain():
+        while True:
+            try:
+                item = tasks.recv()
+            except (EOFError, OSError):
+                item = None
+            inbox.put(item)
+            if item is None:
+                return
+
+    threading.Thread(target=drain, daemon=True).start()
+    while True:
+        block = inbox.get()
+        if block is None:
+            break
+        results.put(_validate_block(block))
+    results.close()
+    results.join_thread()
+
+
+class _Workers:
+    """W forked validation processes fed round-robin; results are read back in the order blocks were sent."""
+
+    def __init__(self, importer: ResidentImport, n: int):
+        global _WORKER
+        _WORKER = importer
+        ctx = multiprocessing.get_context("fork")
+        self.procs, self.tasks, self.results = [], [], []
+        try:
+            for _i in range(n):
+                receive, send = ctx.Pipe(duplex=False)
+                results = ctx.Queue()
+                proc = ctx.Process(target=_worker_main, args=(receive, results), daemon=True)
+                proc.start()
+                receive.close()
+                self.procs.append(proc)
+                self.tasks.append(send)
+                self.results.append(results)
+        finally:
+            _WORKER = None
+        self.sent = 0
+        self.received = 0
+
+    def send(self, block) -> None:
+        self.tasks[self.sent % len(self.tasks)].send(block)
+        self.sent += 1
+
+    def receive(self) -> list:
+        out = self.results[self.received % len(self.results)].get()
+        self.received += 1
+        return out
+
+    def close(self, *, wait: bool) -> None:
+        for conn in self.tasks:
+            try:
+                if wait:
+                    conn.send(None)
+                conn.close()
+            except OSError:
+                pass
+        for proc in self.procs:
+            if wait:
+                proc.join(timeout=10)
+            if proc.is_alive():
+                proc.terminate()
+                proc.join()
+        for q in self.results:
+            q.close()
+            q.cancel_join_thread()
 
 
 class ResidentImport:
@@ -713,15 +795,13 @@ class ResidentImport:
             with transaction.atomic():
                 self.note_legacy(tops)
 
-    def _pool(self):
-        """A pool of forked validation workers, or None to validate here."""
+    def _pool(self) -> _Workers | None:
+        """Forked validation workers, or None to validate here."""
         if self.workers <= 0 or "fork" not in multiprocessing.get_all_start_methods():
             return None
-        global _WORKER
-        _WORKER = self
-        return multiprocessing.get_context("fork").Pool(self.workers)
+        return _Workers(self, self.workers)
 
-    def _validated(self, table: Table, pool):
+    def _validated(self, table: Table, pool: _Workers | None):
         """(row number, cells, Row or problems) for every row of the file, in order."""
         if pool is None:
             for number, cells in table.rows():
@@ -732,8 +812,8 @@ class ResidentImport:
         depth = max(self.workers * 4, 2 * self.chunk_size // self.BLOCK + self.workers)
 
         def drain():
-            block, pending = window.popleft()
-            for (number, cells), result in zip(block, pending.get(), strict=True):
+            block = window.popleft()
+            for (number, cells), result in zip(block, pool.receive(), strict=True):
                 if isinstance(result, Row):
                     result.cells = cells
                 yield number, cells, result
@@ -742,12 +822,14 @@ class ResidentImport:
         for item in table.rows():
             block.append(item)
             if len(block) >= self.BLOCK:
-                window.append((block, pool.apply_async(_validate_block, (block,))))
+                pool.send(block)
+                window.append(block)
                 block = []
                 while len(window) >= depth:
                     yield from drain()
         if block:
-            window.append((block, pool.apply_async(_validate_block, (block,))))
+            pool.send(block)
+            window.append(block)
         while window:
             yield from drain()
 
@@ -779,10 +861,10 @@ class ResidentImport:
             return self._run()
 
     def _run(self) -> Summary:
-        global _WORKER
         started = time.perf_counter()
         self.seen = SeenKeys()
         table = pool = bar = None
+        finished = False
         try:
             try:
                 table = open_table(self.path, self.encoding)
@@ -814,6 +896,7 @@ class ResidentImport:
                             bar.set_postfix(imported=self.summary.imported, rejected=self.summary.rejected,
                                             refresh=False)
                 self.flush(pending, rejected)
+                finished = True
                 if bar is not None:
                     bar.update(max(table.progress, table.size) - done)
             except ImportFileError as exc:
@@ -830,9 +913,7 @@ class ResidentImport:
                                      "the import again to continue.") % {"err": exc}
         finally:
             if pool is not None:
-                pool.terminate()
-                pool.join()
-                _WORKER = None
+                pool.close(wait=finished)
             if bar is not None:
                 bar.close()
             if table is not None:
