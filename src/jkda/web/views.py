@@ -247,25 +247,32 @@ def record_edit(request, number):
     })
 
 
-@login_required
-@allow("POST")
-def record_transfer(request, number):
-    record = _record(request, number)
-    form = TransferForm(request.POST, record=record)
+def _lifecycle(request, record: Record, form, name: str, run, success) -> HttpResponse:
+    """Run one lifecycle action from its small form: errors go back onto the record page beside the form."""
     if form.is_valid():
         try:
-            actions.transfer_record(request.user, record, to_institution=form.cleaned_data["to_institution"],
-                                    village=form.cleaned_data.get("village"), reason=form.cleaned_data["reason"])
+            run(form.cleaned_data)
         except (ValidationError, PermissionDenied) as exc:
             add_errors(form, exc)
         else:
-            messages.success(request, _("The record was transferred to %(inst)s.") % {
-                "inst": form.cleaned_data["to_institution"].name})
+            messages.success(request, success(form.cleaned_data))
             # after a transfer out of the user's jurisdiction the record page would be a 404
             if base_queryset(request.user).filter(pk=record.pk).exists():
                 return redirect("record", number=record.number)
             return redirect("residents")
-    return _record_page(request, record, transfer_form=form, open_action="transfer")
+    return _record_page(request, record, open_action=name, **{f"{name}_form": form})
+
+
+@login_required
+@allow("POST")
+def record_transfer(request, number):
+    record = _record(request, number)
+    return _lifecycle(
+        request, record, TransferForm(request.POST, record=record), "transfer",
+        lambda d: actions.transfer_record(request.user, record, to_institution=d["to_institution"],
+                                          village=d.get("village"), reason=d["reason"]),
+        lambda d: _("The record was transferred to %(inst)s.") % {"inst": d["to_institution"].name},
+    )
 
 
 @login_required
@@ -280,34 +287,23 @@ def record_transfer_options(request, number):
 @allow("POST")
 def record_close(request, number):
     record = _record(request, number)
-    form = CloseForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            actions.close_record(request.user, record, reason=data["reason"], closed_on=data["closed_on"],
-                                 note=data["note"])
-        except (ValidationError, PermissionDenied) as exc:
-            add_errors(form, exc)
-        else:
-            messages.success(request, _("The record was closed."))
-            return redirect("record", number=record.number)
-    return _record_page(request, record, close_form=form, open_action="close")
+    return _lifecycle(
+        request, record, CloseForm(request.POST), "close",
+        lambda d: actions.close_record(request.user, record, reason=d["reason"], closed_on=d["closed_on"],
+                                       note=d["note"]),
+        lambda d: _("The record was closed."),
+    )
 
 
 @login_required
 @allow("POST")
 def record_reopen(request, number):
     record = _record(request, number)
-    form = ReopenForm(request.POST)
-    if form.is_valid():
-        try:
-            actions.reopen_record(request.user, record, reason=form.cleaned_data["reason"])
-        except (ValidationError, PermissionDenied) as exc:
-            add_errors(form, exc)
-        else:
-            messages.success(request, _("The record was reopened."))
-            return redirect("record", number=record.number)
-    return _record_page(request, record, reopen_form=form, open_action="reopen")
+    return _lifecycle(
+        request, record, ReopenForm(request.POST), "reopen",
+        lambda d: actions.reopen_record(request.user, record, reason=d["reason"]),
+        lambda d: _("The record was reopened."),
+    )
 
 
 @login_required
