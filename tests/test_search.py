@@ -80,3 +80,25 @@ def test_filters(city, people):
 def test_nonsense_finds_nothing(city, people):
     assert list(search_records(city.doctor, "!!@@")) == []
     assert classify("") == []
+
+
+def test_surnames_take_their_surname_reading(city, establish):
+    rec = establish(name="曾小明")
+    assert rec.resident.name_pinyin == "zengxiaoming" and rec.resident.name_initials == "zxm"
+    assert [r.number for r in search_records(city.doctor, "zengxiaoming")] == [rec.number]
+
+
+def test_prefix_lookup_uses_an_index(city, people):
+    """The prefix queries must be index range scans, not a scan of every resident (2M in a city)."""
+    from django.db import connection
+
+    qs = search_records(city.doctor, "zhangs")
+    assert len(qs) == 2
+    lookup = classify("zhangs")[-1]
+    from jkda.records.models import Resident
+
+    plan = Resident.objects.filter(**{k.replace("resident__", ""): v for k, v in lookup.children}).explain()
+    if connection.vendor == "sqlite":
+        assert "USING INDEX resident_pinyin" in plan or "USING COVERING INDEX resident_pinyin" in plan, plan
+    else:
+        assert connection.vendor == "postgresql"
