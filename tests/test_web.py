@@ -556,3 +556,11 @@ def test_csrf_failure_is_a_clear_page(city):
     resp = strict.post("/records/new/", {"name": "x"})
     assert resp.status_code == 403
     assert "Reload the page" in resp.content.decode() or "刷新" in resp.content.decode()
+
+
+def test_chinese_by_default_english_on_request(client, city):
+    resp = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert "登录" in resp.content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/login/"})
+    resp = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert "Log in" in resp.content.decode()
