@@ -49,7 +49,7 @@ def parse_args():
     p.add_argument("--rows", type=int, default=1_000_000)
     p.add_argument("--chunk-size", type=int, default=5000)
     p.add_argument("--seed", type=int, default=2017)
-    p.add_argument("--workers", type=int, default=max(1, min(4, (os.cpu_count() or 1) - 1)),
+    p.add_argument("--workers", type=int, default=0,
                    help="validation worker processes (0: validate in the writing process)")
     p.add_argument("--recreate", action="store_true",
                    help="PostgreSQL: drop and create the DATABASE_URL database first (it must be a bench database)")

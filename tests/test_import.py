@@ -724,3 +724,37 @@ def test_utf8_file_with_a_stray_byte_is_not_read_as_gbk(city, tmp_path):
     s = residents(path)
     assert s.exit_code == 2 and "19" in s.stopped and "UTF-8" in s.stopped
     assert Resident.objects.count() == 0
+
+
+def test_chunk_retried_when_someone_establishes_meanwhile(city, tmp_path, monkeypatch):
+    """A unique-key clash in the middle of a chunk (a doctor establishing one of the file's residents at that
+    moment) rolls the chunk back; it is classified again and written without the one now present."""
+    from django.db import IntegrityError
+
+    import jkda.exchange.residents as module
+
+    same = make_id()
+    path = write_csv(tmp_path / "race.csv", [row("甲"), row("张三", id_number=same), row("丙")])
+    real_write = ResidentImport.write
+    calls = {"n": 0}
+
+    def racing_write(self, rows):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise IntegrityError("UNIQUE constraint failed: records_resident.id_number")
+        return real_write(self, rows)
+
+    monkeypatch.setattr(ResidentImport, "write", racing_write)
+    monkeypatch.setattr(module.time, "sleep", lambda s: None)
+    original_classify = ResidentImport.classify
+
+    def classify(self, rows):
+        if calls["n"] == 1 and not Resident.objects.filter(id_number=same).exists():
+            actions.establish_record(None, Resident(name="张三", current_address="x", residence_type="1",
+                                                    id_number=same), institution=city.centre, village=city.v1)
+        return original_classify(self, rows)
+
+    monkeypatch.setattr(ResidentImport, "classify", classify)
+    s = residents(path)
+    assert (s.imported, s.present, s.rejected) == (2, 1, 0) and calls["n"] == 2
+    assert Resident.objects.count() == 3

@@ -101,8 +101,7 @@ def _counter_update(villages: list[str], amounts: dict[str, int], expr: str, twi
     serial = connection.ops.quote_name(NumberCounter._meta.get_field("last_serial").column)
     then = expr.format(serial=serial)
     tops: dict[str, int] = {}
-    global RETURNING
-    RETURNING = RETURNING or connection.vendor == "postgresql"
+    returning = RETURNING or connection.vendor == "postgresql"
     with connection.cursor() as cursor:
         for i in range(0, len(villages), COUNTER_BATCH):
             batch = villages[i:i + COUNTER_BATCH]
@@ -114,7 +113,7 @@ def _counter_update(villages: list[str], amounts: dict[str, int], expr: str, twi
             params += batch
             where = f"WHERE {code} IN ({', '.join(['%s'] * len(batch))})"
             sql = f"UPDATE {table} SET {serial} = CASE {code} {' '.join(whens)} ELSE {serial} END {where}"
-            if RETURNING:
+            if returning:
                 cursor.execute(sql + f" RETURNING {code}, {serial}", params)
             else:
                 cursor.execute(sql, params)
