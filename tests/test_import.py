@@ -6,7 +6,10 @@ import csv
 import datetime as dt
 import io
 import multiprocessing
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import openpyxl
@@ -758,3 +761,18 @@ def test_chunk_retried_when_someone_establishes_meanwhile(city, tmp_path, monkey
     s = residents(path)
     assert (s.imported, s.present, s.rejected) == (2, 1, 0) and calls["n"] == 2
     assert Resident.objects.count() == 3
+
+
+@pytest.mark.parametrize("args", [
+    ["residents", "{missing}"],
+    ["residents", "{data}/residents_zh.csv"],  # a database nobody migrated
+    ["residents", "{data}/residents_zh.csv", "--actor", "x"],
+    ["institutions", "{data}/residents_zh.csv"],  # the wrong kind of file: columns missing
+])
+def test_console_script_never_shows_a_traceback(tmp_path, args):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}", "JKDA_VAR_DIR": str(tmp_path)}
+    argv = [a.format(missing=tmp_path / "none.csv", data=DATA) for a in args]
+    out = subprocess.run([sys.executable, "-m", "jkda.cli", "import", *argv], capture_output=True, text=True,
+                         timeout=120, env=env, cwd=tmp_path)
+    assert out.returncode == 2, out.stderr
+    assert "Traceback" not in out.stderr and "CommandError" in out.stderr

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 from django.utils.translation import gettext as _
 
 from jkda.exchange.basedata import InstitutionImport, PopulationImport
@@ -49,7 +50,11 @@ class Command(BaseCommand):
         kind = options["kind"]
         actor = None
         if options.get("actor"):
-            actor = Staff.objects.filter(username=options["actor"], is_active=True).first()
+            try:
+                actor = Staff.objects.filter(username=options["actor"], is_active=True).first()
+            except DatabaseError as exc:
+                raise CommandError(_("The database cannot be read (%(err)s): is it migrated (jkda migrate)?") % {
+                    "err": exc}, returncode=2) from None
             if actor is None:
                 raise CommandError(_("There is no active staff account %(name)s.") % {"name": options["actor"]},
                                    returncode=2)
@@ -72,10 +77,11 @@ class Command(BaseCommand):
                                  "command again to continue.") % {"rows": s.rows, "n": s.imported},
                                returncode=130) from None
         stopped = summary.stopped
-        summary.stopped = ""
-        for line in summary.lines():
-            self.stdout.write(line)
-        summary.stopped = stopped
+        if summary.rows or not stopped:  # a file that could not be read at all needs no summary of nothing
+            summary.stopped = ""
+            for line in summary.lines():
+                self.stdout.write(line)
+            summary.stopped = stopped
         if stopped:
             raise CommandError(stopped, returncode=2)
         if summary.rejected:
