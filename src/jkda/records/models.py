@@ -2,7 +2,7 @@
 
 The personal basic information form (个人基本信息表) is declared once here: every field carries its label and
 value set. The web form, the JSON API schema, the import columns and the export derive from these declarations
-(see `records.formspec`).
+(see `records.forms`, `jkda.api` and `exchange.columns`).
 """
 
 from __future__ import annotations
@@ -33,6 +33,16 @@ class NoDeleteModel(models.Model):
         raise ValidationError(_("Health records and forms are never deleted; close the record instead."))
 
 
+# History tables are read by the object's id only; copying the lookup indexes of the live tables onto them would
+# double the index writes of every save and import without serving any query.
+HISTORY_UNINDEXED = {
+    "household": ["number", "institution", "village", "head"],
+    "resident": ["name", "id_number", "id_last6", "phone", "household"],
+    "record": ["number", "number_last8", "status", "resident", "institution", "village", "established_by_institution",
+               "established_by", "responsible_doctor"],
+}
+
+
 class Household(NoDeleteModel):
     """A family record (家庭档案): residents living together, with their relation to the head."""
 
@@ -49,7 +59,7 @@ class Household(NoDeleteModel):
         related_name="+",
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(no_db_index=HISTORY_UNINDEXED["household"])
 
     class Meta:
         verbose_name = _("household")
@@ -126,7 +136,7 @@ class Resident(NoDeleteModel):
     form_version = models.CharField(_("form version"), max_length=16, default="2017-3", editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at"], no_db_index=HISTORY_UNINDEXED["resident"])
 
     class Meta:
         verbose_name = _("resident")
@@ -222,7 +232,7 @@ class Record(NoDeleteModel):
     close_note = models.CharField(_("closing note"), max_length=200, blank=True)
     form_version = models.CharField(_("form version"), max_length=16, default="2017-3", editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
-    history = HistoricalRecords()
+    history = HistoricalRecords(no_db_index=HISTORY_UNINDEXED["record"])
 
     class Meta:
         verbose_name = _("health record")
