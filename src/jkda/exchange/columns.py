@@ -237,29 +237,21 @@ def date_parser(model_field: models.DateField) -> Callable[[object], dt.date | N
     return parse
 
 
-def int_parser(model_field: models.Field) -> Callable[[object], int | None]:
-    formfield = model_field.formfield()
-
-    def parse(value):
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            value = cell_as_text(value)
-        text = str(value or "").replace(",", "").replace("，", "").strip()
-        if not text:
-            return None
-        try:
-            return formfield.clean(text)
-        except ValidationError as exc:
-            raise CellError(*exc.messages) from None
-
-    return parse
+def _integer_text(value) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = cell_as_text(value)
+    return str(value or "").replace(",", "").replace("，", "").strip()
 
 
-def formfield_parser(model_field: models.Field) -> Callable[[object], object]:
+def formfield_parser(
+    model_field: models.Field, prepare: Callable[[object], str] | None = None
+) -> Callable[[object], object]:
     """Any other field: its own form field parses it (the web form's messages by construction)."""
     formfield = model_field.formfield()
+    prepare = prepare or as_text
 
     def parse(value):
-        text = as_text(value)
+        text = prepare(value)
         if not text:
             return None
         try:
@@ -268,6 +260,11 @@ def formfield_parser(model_field: models.Field) -> Callable[[object], object]:
             raise CellError(*exc.messages) from None
 
     return parse
+
+
+def int_parser(model_field: models.Field) -> Callable[[object], int | None]:
+    """Counts: thousands separators (also the full-width comma) and Excel's floats are accepted."""
+    return formfield_parser(model_field, _integer_text)
 
 
 # --- repeatable items of the personal basic information form (stored as JSON) -------------------------------------
