@@ -299,6 +299,13 @@ def _split_item(part: str) -> tuple[str, str]:
     return m.group(1).strip(), date
 
 
+def _items(text: str):
+    """(name, date) of each item of a repeatable cell such as “高血压 2015-03；糖尿病 2018-11”."""
+    for part in ITEM_SPLIT_RE.split(text):
+        if part:
+            yield _split_item(part)
+
+
 def past_diseases_parser(_field) -> Callable[[object], list]:
     table = CodeTable(V.PAST_DISEASE)
 
@@ -309,10 +316,7 @@ def past_diseases_parser(_field) -> Callable[[object], list]:
         if text[0] == "[":
             return _json_cell(text, list)
         items = []
-        for part in ITEM_SPLIT_RE.split(text):
-            if not part:
-                continue
-            name, date = _split_item(part)
+        for name, date in _items(text):
             code = table(name) or name
             item = {"code": code}
             if date:
@@ -331,10 +335,7 @@ def named_items_parser(_field) -> Callable[[object], list]:
         if text[0] == "[":
             return _json_cell(text, list)
         items = []
-        for part in ITEM_SPLIT_RE.split(text):
-            if not part:
-                continue
-            name, date = _split_item(part)
+        for name, date in _items(text):
             item = {"name": name}
             if date:
                 item["date"] = date

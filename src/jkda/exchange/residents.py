@@ -465,21 +465,19 @@ class ResidentImport:
             errors["birth_date"] = [self.birth_null]
 
         # the record's cover
-        inst = village = None
-        if "institution_code" not in errors:
-            code = values.get("institution_code") or ""
-            hit = self.institution(code) if code else self.required_message
+        def resolve(column, lookup):
+            """The institution or village a code column names; its message goes into errors otherwise."""
+            if column in errors:
+                return None
+            code = values.get(column) or ""
+            hit = lookup(code) if code else self.required_message
             if isinstance(hit, str):
-                errors["institution_code"] = [hit]
-            else:
-                inst = hit
-        if "village_code" not in errors:
-            code = values.get("village_code") or ""
-            hit = self.village(code) if code else self.required_message
-            if isinstance(hit, str):
-                errors["village_code"] = [hit]
-            else:
-                village = hit
+                errors[column] = [hit]
+                return None
+            return hit
+
+        inst = resolve("institution_code", self.institution)
+        village = resolve("village_code", self.village)
         legacy = values.get("number") or ""
         if legacy and "number" not in errors:
             try:
