@@ -351,3 +351,18 @@ def remove_member(request, number: str, payload: MemberRemoveIn):
 
 api.add_router("/", records_router)
 api.add_router("/", households_router)
+
+
+def _add_app_routers() -> None:
+    """The `router` of every jkda app's `api` module (services, programs and their sub-apps add endpoints)."""
+    from importlib import import_module
+    from importlib.util import find_spec
+
+    from django.apps import apps
+
+    for config in apps.get_app_configs():
+        if config.name.startswith("jkda.") and find_spec(f"{config.name}.api"):
+            api.add_router("/", import_module(f"{config.name}.api").router)
+
+
+_add_app_routers()

@@ -207,3 +207,13 @@ ALL = {v.name: v for v in [
     PAST_DISEASE, FAMILY_DISEASE, FAMILY_MEMBER, DISABILITY, KITCHEN_EXHAUST, FUEL, DRINKING_WATER, TOILET,
     LIVESTOCK_PEN, RELATION_TO_HEAD, CLOSE_REASON,
 ]}
+
+
+def register(*valuesets: ValueSet) -> None:
+    """Add value sets declared elsewhere (a program's own codes) to ALL, which fields and migrations name them by.
+
+    A name may be registered again only for the same value set."""
+    for v in valuesets:
+        if ALL.get(v.name, v) != v:
+            raise ValueError(f"value set name {v.name!r} is already taken")
+        ALL[v.name] = v

@@ -230,6 +230,9 @@ def close_record(actor, record: Record, *, reason: str, closed_on: dt.date, note
     record.save()
     RecordEvent.objects.create(record=record, kind=RecordEvent.Kind.CLOSED, actor=actor,
                                reason=f"{CLOSE_REASON.label(reason)} {closed_on.isoformat()} {note}".strip())
+    from .signals import record_closed
+
+    record_closed.send(sender=Record, record=record, actor=actor, reason=reason, closed_on=closed_on)
     return record
 
 

@@ -75,12 +75,12 @@ def _names(lines) -> list[str]:
     return out
 
 
-def laid_out_sections(available) -> list[tuple[Section, list[tuple[str, ...]]]]:
-    """SECTIONS restricted to the names in `available` (order kept); unplaced names go to a last section."""
+def laid_out_sections(available, sections=SECTIONS) -> list[tuple[Section, list[tuple[str, ...]]]]:
+    """`sections` restricted to the names in `available` (order kept); unplaced names go to a last section."""
     available = list(available)
     placed: set[str] = set()
     out = []
-    for section in SECTIONS:
+    for section in sections:
         lines = []
         for line in section.lines:
             names = tuple(n for n in (line if isinstance(line, tuple) else (line,)) if n in available)

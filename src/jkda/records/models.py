@@ -38,7 +38,8 @@ class NoDeleteModel(models.Model):
 HISTORY_UNINDEXED = {
     "household": ["number", "institution", "village", "head"],
     "resident": ["name", "id_number", "id_last6", "phone", "household"],
-    "record": ["number", "number_last8", "status", "resident", "institution", "village", "established_by_institution",
+    "record": ["number", "number_last8", "status", "last_service_on", "resident", "institution", "village",
+               "established_by_institution",
                "established_by", "responsible_doctor"],
 }
 
@@ -231,8 +232,11 @@ class Record(NoDeleteModel):
     close_reason = CodeField(_("reason for closing"), valueset=V.CLOSE_REASON, blank=True)
     close_note = models.CharField(_("closing note"), max_length=200, blank=True)
     form_version = models.CharField(_("form version"), max_length=16, default="2017-3", editable=False)
+    # The date of the latest service (examination, follow-up, encounter ...): kept by services.actions so that the
+    # usage rate ("in use" = a service within the last 12 months) is one indexed range, not a union of all forms.
+    last_service_on = models.DateField(_("latest service"), null=True, blank=True, editable=False, db_index=True)
     version = models.PositiveIntegerField(default=1, editable=False)
-    history = HistoricalRecords(no_db_index=HISTORY_UNINDEXED["record"])
+    history = HistoricalRecords(no_db_index=HISTORY_UNINDEXED["record"], excluded_fields=["last_service_on"])
 
     class Meta:
         verbose_name = _("health record")
@@ -251,6 +255,10 @@ class Record(NoDeleteModel):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+    def resident_age(self, on) -> int:
+        b = self.resident.birth_date
+        return on.year - b.year - ((on.month, on.day) < (b.month, b.day))
 
     def save(self, *args, **kwargs):
         self.number_last8 = self.number[-8:]

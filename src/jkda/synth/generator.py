@@ -109,6 +109,7 @@ class Summary:
     population_rows: int = 0
     seconds: float = 0.0
     demo_usernames: list[str] = field(default_factory=list)
+    services: dict[str, int] = field(default_factory=dict)  # rows written by the extensions (synth.extensions)
 
     def rows(self) -> int:
         return self.residents + self.records + self.households
@@ -1288,6 +1289,13 @@ def generate(scenario: str = "S", seed: int = 1, *, residents: int | None = None
                     for sql in connection.ops.sequence_reset_sql(no_style(), [Resident, Record, Household]):
                         c.execute(sql)
         _analyze()
+        from . import extensions
+
+        ctx = extensions.Context(seed=seed, scenario=scenario, as_of=as_of)
+        extensions.run(ctx)
+        summary.services = ctx.counts
+        if ctx.counts:
+            _analyze()
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -1355,5 +1363,4 @@ def _analyze() -> None:
             c.execute("PRAGMA analysis_limit=2000")
             c.execute("ANALYZE")
         elif connection.vendor == "postgresql":
-            for model in (Resident, Record, Household):
-                c.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+            c.execute("ANALYZE")

@@ -201,11 +201,38 @@ def _record_page(request, record: Record, status: int = 200, **forms):
         "household_form": forms.get("household_form") or HouseholdCreateForm(
             initial={"address": resident.current_address}),
         "open_action": forms.get("open_action", ""),
+        **_service_context(record, writable),
         # a refused action of a user who does not see the action forms (read-only role): say why here
         "action_errors": [] if writable else [
             e for f in forms.values() if hasattr(f, "non_field_errors") for e in f.non_field_errors()],
     }
     return render(request, "web/record.html", context, status=status)
+
+
+def _service_context(record: Record, writable: bool) -> dict:
+    """The record page's services timeline and program panel (services and programs apps)."""
+    from jkda.programs.actions import suggested_programs
+    from jkda.programs.forms import EnrolForm, ExitForm
+    from jkda.programs.models import Enrollment
+    from jkda.programs.registry import program_label, programs
+    from jkda.records.rules import today
+    from jkda.services.base import age_in_days
+    from jkda.services.timeline import addable, in_use, timeline
+
+    on = today()
+    days = age_in_days(record.resident.birth_date, on)
+    age_programs = [str(p.label) for p in programs() if p.by_age and p.extra.get("age_days")
+                    and p.extra["age_days"][0] <= days <= p.extra["age_days"][1]]
+    return {
+        "timeline": timeline(record),
+        "in_use": in_use(record, on),
+        "service_links": addable(record, on) if writable else [],
+        "enrollments": list(Enrollment.objects.filter(record=record).order_by("-exited_on", "program")),
+        "suggested": [program_label(c) for c in suggested_programs(record)] if writable else [],
+        "age_programs": age_programs,
+        "enrol_form": EnrolForm(),
+        "exit_form": ExitForm(),
+    }
 
 
 @login_required

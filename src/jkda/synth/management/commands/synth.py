@@ -67,6 +67,9 @@ class Command(BaseCommand):
                 f"({s.closed_records:,} closed), {s.households:,} households, {s.population_rows} population rows "
                 f"({rate:,.0f} rows/s)"
             )
+            if s.services:
+                self.stdout.write("服务与项目 / services and programs: "
+                                  + ", ".join(f"{k} {v:,}" for k, v in s.services.items()))
             if s.demo_usernames:
                 self.stdout.write("演示账号（尚无密码）/ demo accounts (no password yet): "
                                   + ", ".join(s.demo_usernames))

@@ -1,0 +1,1 @@
+"""Models of Hypertension and type 2 diabetes (see services.base for the shape every form shares)."""

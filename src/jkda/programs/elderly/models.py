@@ -1,0 +1,1 @@
+"""Models of Elderly health management (see services.base for the shape every form shares)."""

@@ -1,0 +1,1 @@
+"""Models of Maternal health (see services.base for the shape every form shares)."""

@@ -1,0 +1,1 @@
+"""Models of Tuberculosis (see services.base for the shape every form shares)."""

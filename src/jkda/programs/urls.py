@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("records/<str:number>/programs/enrol/", views.enrol, name="program_enrol"),
+    path("records/<str:number>/programs/enrol-suggested/", views.enrol_suggested, name="program_enrol_suggested"),
+    path("records/<str:number>/programs/<int:pk>/exit/", views.exit_enrollment, name="program_exit"),
+    path("records/<str:number>/calls/", views.call, name="program_call"),
+    path("worklist/", views.worklist_page, name="worklist"),
+    path("screening/", views.screening_page, name="screening"),
+]

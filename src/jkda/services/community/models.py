@@ -1,0 +1,1 @@
+"""Models of Institution-level public health services (see services.base for the shape every form shares)."""

@@ -1,0 +1,1 @@
+"""Models of Health examination (see services.base for the shape every form shares)."""
