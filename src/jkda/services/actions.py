@@ -110,3 +110,22 @@ def update_service(obj: ServiceForm, actor, changes: dict, *, expected_version: 
     locked.save()
     touch_record(locked.record, locked.date)
     return locked
+
+
+def recompute_last_service() -> int:
+    """Set every record's `last_service_on` from the stored forms (after a bulk load that bypassed the actions).
+
+    One UPDATE per form kind, each raising the date only where the form's latest date is later."""
+    from django.db.models import Exists, Max, OuterRef, Q, Subquery
+
+    from .base import service_models
+
+    changed = 0
+    for model in service_models():
+        latest = (model.objects.filter(record_id=OuterRef("pk")).order_by().values("record_id")
+                  .annotate(m=Max(model.date_field)).values("m"))
+        has = model.objects.filter(record_id=OuterRef("pk"))
+        qs = Record.objects.filter(Exists(has))
+        changed += qs.filter(Q(last_service_on__isnull=True) | Q(last_service_on__lt=Subquery(latest))).update(
+            last_service_on=Subquery(latest))
+    return changed

@@ -1295,6 +1295,10 @@ def generate(scenario: str = "S", seed: int = 1, *, residents: int | None = None
         extensions.run(ctx)
         summary.services = ctx.counts
         if ctx.counts:
+            from jkda.services.actions import recompute_last_service
+
+            with transaction.atomic():
+                recompute_last_service()
             _analyze()
     summary.seconds = time.perf_counter() - started
     return summary
