@@ -28,6 +28,7 @@ def enrol(actor, record: Record, program: str, *, on: dt.date | None = None, sou
           note: str = "") -> Enrollment:
     """Put a record under management in a program (纳入管理)."""
     spec = _program(program)
+    record = Record.objects.select_for_update().select_related("resident", "institution").get(pk=record.pk)
     require_write(actor, record.institution)
     on = on or today()
     if not record.is_active:

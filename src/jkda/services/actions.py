@@ -68,6 +68,7 @@ def touch_record(record: Record, when) -> None:
 def record_service(model: type[ServiceForm], record: Record, actor, data: dict, *,
                    institution: Institution | None = None) -> ServiceForm:
     """Create one service form for a record from field values (already parsed: dates, codes, numbers)."""
+    record = Record.objects.select_for_update().select_related("resident", "institution").get(pk=record.pk)
     check_may_write(model, record, actor)
     check_open_and_enrolled(model, record)
     unknown = sorted(set(data) - {f.name for f in model._meta.concrete_fields} - {"history"})
