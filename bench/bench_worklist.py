@@ -1,0 +1,123 @@
+"""Benchmark: the institution work list and the record page of a long-followed patient, over a synthetic city.
+
+    .venv/bin/python bench/bench_synth.py --scenario L          # first: build bench/out/synth-L.sqlite3
+    .venv/bin/python bench/bench_worklist.py --scenario L       # then: measure
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/jkda_bench_synth .venv/bin/python bench/bench_worklist.py
+
+1. Work list: `jkda.programs.worklist.worklist` (what /worklist/ shows) for the head of the clinical institution
+   with the most active records, whole institution, every program, as of the synthetic city's reference date.
+2. Record page: GET /records/<number>/ through Django's test client (template rendering included) for the
+   patient with the most service forms, and for a record without any service (the baseline).
+The baseline for (1) is fetching one record with its resident by primary key, in the same process. Prints
+p50 / p95 in milliseconds and the ratio of each p50 to its baseline. Times are reported, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+sys.path.insert(0, str(HERE.parent / "src"))
+
+
+def _pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    k = max(0, min(len(values) - 1, round(q * (len(values) - 1))))
+    return values[k]
+
+
+def _time(fn, n: int) -> list[float]:
+    out = []
+    for _ in range(n):
+        started = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", default="L", help="which bench/out/synth-<scenario>.sqlite3 to read")
+    parser.add_argument("--repeat", type=int, default=15, help="runs per measurement (default 15)")
+    args = parser.parse_args(argv)
+    if not os.environ.get("DATABASE_URL"):
+        path = OUT / f"synth-{args.scenario}.sqlite3"
+        if not path.exists():
+            sys.exit(f"{path} does not exist: run bench/bench_synth.py --scenario {args.scenario} first")
+        os.environ["DATABASE_URL"] = f"sqlite:///{path}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jkda.settings")
+    os.environ.setdefault("JKDA_ALLOWED_HOSTS", "testserver")
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.db.models import Count
+    from django.test import Client
+
+    from jkda.programs.worklist import worklist
+    from jkda.records.models import Record
+    from jkda.regions.models import Institution, Staff
+    from jkda.services.base import service_models
+
+    busiest = (Record.objects.filter(status="active", institution__kind__in=Institution.CLINICAL_KINDS)
+               .values("institution").annotate(n=Count("id")).order_by("-n").first())
+    if busiest is None:
+        sys.exit("the database holds no records: build a synthetic city first")
+    inst = Institution.objects.get(pk=busiest["institution"])
+    head, _ = Staff.objects.get_or_create(username="bench_head", defaults={
+        "institution": inst, "role": "head", "full_name": "基准测试"})
+    if head.institution_id != inst.pk:
+        head.institution = inst
+        head.save()
+    as_of = Record.objects.order_by("-established_on").values_list("established_on", flat=True).first()
+    last_service = Record.objects.order_by("-last_service_on").values_list("last_service_on", flat=True).first()
+    as_of = max(d for d in (as_of, last_service) if d)
+
+    ids = list(Record.objects.filter(institution=inst).values_list("id", flat=True)[:args.repeat])
+    base = _time(lambda: [Record.objects.select_related("resident").get(pk=pk) for pk in ids[:1]], args.repeat)
+    rows = []
+    wl = _time(lambda: rows.__setitem__(slice(None), worklist(head, as_of, status="")), args.repeat)
+    overdue = sum(1 for r in rows if r.overdue)
+
+    # the patient with the most forms
+    counts: dict[int, int] = {}
+    for model in service_models():
+        for rid, n in (model.objects.values("record_id").annotate(n=Count("id")).order_by("-n")[:50]
+                       .values_list("record_id", "n")):
+            counts[rid] = counts.get(rid, 0) + n
+    client = Client()
+    admin, _ = Staff.objects.get_or_create(username="bench_admin", defaults={"is_superuser": True,
+                                                                             "full_name": "基准测试"})
+    client.force_login(admin)
+    heavy = Record.objects.get(pk=max(counts, key=counts.get)) if counts else None
+    plain = Record.objects.filter(last_service_on__isnull=True).first()
+    page_heavy = _time(lambda: client.get(f"/records/{heavy.number}/"), args.repeat) if heavy else []
+    page_plain = _time(lambda: client.get(f"/records/{plain.number}/"), args.repeat) if plain else []
+
+    print(f"database: {connection.vendor}, scenario {args.scenario}, {Record.objects.count():,} records, "
+          f"reference date {as_of}")
+    print(f"busiest institution: {inst.name} ({busiest['n']:,} active records)")
+    print(f"{'measurement':<44} {'p50 ms':>9} {'p95 ms':>9} {'× baseline':>11}")
+    b50 = statistics.median(base)
+    print(f"{'baseline: one record by primary key':<44} {b50:9.2f} {_pct(base, .95):9.2f} {1:11.1f}")
+    print(f"{f'work list ({len(rows):,} items, {overdue:,} overdue)':<44} {statistics.median(wl):9.1f} "
+          f"{_pct(wl, .95):9.1f} {statistics.median(wl) / b50:11.0f}")
+    if page_plain:
+        p50 = statistics.median(page_plain)
+        print(f"{'record page, no services (page baseline)':<44} {p50:9.1f} {_pct(page_plain, .95):9.1f} "
+              f"{p50 / b50:11.0f}")
+    if page_heavy:
+        h50 = statistics.median(page_heavy)
+        ratio = f"{h50 / statistics.median(page_plain):.1f}× page" if page_plain else ""
+        print(f"{f'record page, {counts[heavy.pk]} forms':<44} {h50:9.1f} {_pct(page_heavy, .95):9.1f} "
+              f"{h50 / b50:11.0f}  ({ratio})")
+
+
+if __name__ == "__main__":
+    main()
