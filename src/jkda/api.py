@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, ModelSchema, NinjaAPI, Query, Router, Schema, Status
 from ninja.security import HttpBearer, django_auth
 
+from jkda.access import audit
 from jkda.access.models import ApiToken
 from jkda.records import actions
 from jkda.records.models import Household, Record, Resident
@@ -255,12 +256,16 @@ def list_records(request, q: str = "", status: str = "", institution_code: str =
     qs = search_records(request.user, q, status=status, institution_id=inst_id)
     size = 50
     count = qs.count()
+    if q:
+        audit.log("search", object_type="records.record", detail={"q": q, "hits": count})
     return {"count": count, "page": page, "results": list(qs[(page - 1) * size: page * size])}
 
 
 @records_router.get("/records/{number}", response=RecordOut, summary="Read a whole record")
 def read_record(request, number: str):
-    return _record(request, number)
+    record = _record(request, number)
+    audit.log("read", obj=record)
+    return record
 
 
 @records_router.post("/records", response={201: RecordOut}, summary="Establish a record")
@@ -309,6 +314,7 @@ def reopen(request, number: str, payload: ReopenIn):
 @records_router.get("/records/{number}/history", response=list[EventOut], summary="The record's life")
 def history(request, number: str):
     record = _record(request, number)
+    audit.log("read", obj=record, detail={"what": "history"})
     return list(record.events.select_related("actor", "from_institution", "to_institution"))
 
 
@@ -324,7 +330,9 @@ def _household(request, number: str) -> Household:
 
 @households_router.get("/households/{number}", response=HouseholdOut)
 def read_household(request, number: str):
-    return _household(request, number)
+    household = _household(request, number)
+    audit.log("read", obj=household)
+    return household
 
 
 @households_router.post("/households", response={201: HouseholdOut})

@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "jkda.access.audit.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -156,5 +157,7 @@ JKDA_FORM_VERSION = os.environ.get("JKDA_FORM_VERSION", "2017-3")
 # A TrueType/TTC font with CJK glyphs for PDF output; searched in common system places when unset.
 JKDA_CJK_FONT = os.environ.get("JKDA_CJK_FONT", "")
 JKDA_PAGE_SIZE = 20
+# Audit entries are kept at least this many days (never less than 183: level-3 protection asks for six months).
+JKDA_AUDIT_RETENTION_DAYS = int(os.environ.get("JKDA_AUDIT_RETENTION_DAYS", 183))
 
 JKDA_UI_NAME = _("Resident health records")

@@ -43,3 +43,63 @@ class ApiToken(models.Model):
             return None
         cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
         return token.user
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("the audit trail is append-only")
+
+    def delete(self):
+        raise PermissionError("the audit trail is append-only: use jkda audit purge for expired entries")
+
+
+class AuditEntry(models.Model):
+    """One entry of the append-only, hash-chained audit trail (see access.audit).
+
+    `hash` is SHA-256 over the previous entry's hash and this entry's content, so changing or deleting any entry
+    breaks the chain at that point, which `jkda audit verify` reports."""
+
+    class Action(models.TextChoices):
+        READ = "read", _("Read")
+        SEARCH = "search", _("Search")
+        CREATE = "create", _("Create")
+        UPDATE = "update", _("Update")
+        EXPORT = "export", _("Export")
+        LOGIN = "login", _("Log in")
+        LOGIN_FAILED = "login_failed", _("Failed login")
+        LOGOUT = "logout", _("Log out")
+        PERMISSION = "permission", _("Permission change")
+        PURGE = "purge", _("Purge of expired entries")
+
+    class Outcome(models.TextChoices):
+        OK = "ok", _("Succeeded")
+        DENIED = "denied", _("Denied")
+        FAILED = "failed", _("Failed")
+
+    at = models.DateTimeField(_("time"), db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+", verbose_name=_("user"), db_constraint=False)
+    actor_name = models.CharField(_("user name"), max_length=150, blank=True)
+    ip = models.CharField(_("from"), max_length=64, blank=True)
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=40, blank=True)
+    object_id = models.CharField(_("object"), max_length=64, blank=True, db_index=True)
+    detail = models.TextField(_("detail"), blank=True)
+    outcome = models.CharField(_("outcome"), max_length=8, choices=Outcome.choices, default=Outcome.OK)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit trail")
+        ordering = ["id"]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("the audit trail is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("the audit trail is append-only")

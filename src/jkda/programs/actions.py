@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from jkda.access import audit
 from jkda.access.scope import require_write
 from jkda.records.models import Record
 from jkda.records.rules import today
@@ -50,11 +51,13 @@ def enrol(actor, record: Record, program: str, *, on: dt.date | None = None, sou
         raise ValidationError(_("Already under management in %(program)s.") % {"program": spec.label})
     try:
         with transaction.atomic():
-            return Enrollment.objects.create(record=record, program=program, enrolled_on=on, source=source,
-                                             note=note.strip(), institution=record.institution,
-                                             enrolled_by=actor if getattr(actor, "pk", None) else None)
+            e = Enrollment.objects.create(record=record, program=program, enrolled_on=on, source=source,
+                                          note=note.strip(), institution=record.institution,
+                                          enrolled_by=actor if getattr(actor, "pk", None) else None)
     except IntegrityError:  # a concurrent enrolment won the race
         raise ValidationError(_("Already under management in %(program)s.") % {"program": spec.label}) from None
+    audit.log("create", user=actor, obj=e, detail={"record": record.number, "program": program})
+    return e
 
 
 @transaction.atomic
@@ -78,6 +81,7 @@ def exit_program(actor, enrollment: Enrollment, *, on: dt.date, reason: str, not
     enrollment.exit_note = note.strip()
     enrollment.version += 1
     enrollment.save()
+    audit.log("update", user=actor, obj=enrollment, detail={"record": enrollment.record.number, "exit": reason})
     return enrollment
 
 
@@ -111,9 +115,11 @@ def log_call(actor, record: Record, *, program: str, item: str, due_on: dt.date,
         raise ValidationError({"appointment_on": [_("Give the new appointment date.")]})
     if appointment_on is not None and appointment_on < today():
         raise ValidationError({"appointment_on": [_("The appointment cannot be in the past.")]})
-    return CallLog.objects.create(record=record, program=program, item=item[:100], due_on=due_on, outcome=outcome,
+    call = CallLog.objects.create(record=record, program=program, item=item[:100], due_on=due_on, outcome=outcome,
                                   appointment_on=appointment_on, note=note.strip()[:200],
                                   called_by=actor if getattr(actor, "pk", None) else None)
+    audit.log("create", user=actor, obj=call, detail={"record": record.number, "program": program})
+    return call
 
 
 # A closed record leaves every program it was in, on the closing day, for the same reason.

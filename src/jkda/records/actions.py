@@ -133,8 +133,22 @@ def establish_record(
         form_version=settings.JKDA_FORM_VERSION,
     )
     record.save()
-    RecordEvent.objects.create(record=record, kind=event_kind, actor=actor, to_institution=institution)
+    _event(record=record, kind=event_kind, actor=actor, to_institution=institution)
     return record
+
+
+def _event(*, record: Record, kind: str, actor=None, **fields) -> RecordEvent:
+    """Write the record's event and the matching audit entry, in the caller's transaction."""
+    from jkda.access import audit
+
+    event = RecordEvent.objects.create(record=record, kind=kind, actor=actor, **fields)
+    detail = {"event": kind, **{k: (v.code if hasattr(v, "code") else v) for k, v in fields.items()
+                                if k != "changes"}}
+    if fields.get("changes"):
+        detail["fields"] = sorted(fields["changes"])  # names only: the values stay in the record's history
+    audit.log("create" if kind == RecordEvent.Kind.ESTABLISHED else "update", user=actor, obj=record,
+              detail=detail)
+    return event
 
 
 def _locked(record: Record) -> Record:
@@ -173,7 +187,7 @@ def update_resident(actor, record: Record, changes: dict, *, expected_version: i
     _check_duplicate(resident, actor)
     resident.version += 1
     resident.save()
-    RecordEvent.objects.create(record=record, kind=RecordEvent.Kind.UPDATED, actor=actor, changes=diff)
+    _event(record=record, kind=RecordEvent.Kind.UPDATED, actor=actor, changes=diff)
     record.resident = resident
     return record
 
@@ -198,7 +212,7 @@ def transfer_record(actor, record: Record, *, to_institution: Institution, villa
         record.village = village
     record.version += 1
     record.save()
-    RecordEvent.objects.create(record=record, kind=RecordEvent.Kind.TRANSFERRED, actor=actor,
+    _event(record=record, kind=RecordEvent.Kind.TRANSFERRED, actor=actor,
                                from_institution=source, to_institution=to_institution, reason=reason.strip())
     return record
 
@@ -228,7 +242,7 @@ def close_record(actor, record: Record, *, reason: str, closed_on: dt.date, note
     record.close_note = note.strip()
     record.version += 1
     record.save()
-    RecordEvent.objects.create(record=record, kind=RecordEvent.Kind.CLOSED, actor=actor,
+    _event(record=record, kind=RecordEvent.Kind.CLOSED, actor=actor,
                                reason=f"{CLOSE_REASON.label(reason)} {closed_on.isoformat()} {note}".strip())
     from .signals import record_closed
 
@@ -253,7 +267,7 @@ def reopen_record(actor, record: Record, *, reason: str) -> Record:
     record.close_note = ""
     record.version += 1
     record.save()
-    RecordEvent.objects.create(record=record, kind=RecordEvent.Kind.REOPENED, actor=actor, reason=reason.strip())
+    _event(record=record, kind=RecordEvent.Kind.REOPENED, actor=actor, reason=reason.strip())
     return record
 
 
@@ -290,6 +304,10 @@ def hand_over_institution(actor, source: Institution, successor: Institution, *,
     source.active = False
     source.successor = successor
     source.save()
+    from jkda.access import audit
+
+    audit.log("update", user=actor, obj=source, object_id=source.code,
+              detail={"event": "handed_over", "to": successor.code, "records": len(ids), "reason": reason})
     return len(ids)
 
 
@@ -336,7 +354,7 @@ def add_member(actor, household: Household, record: Record, *, relation: str) ->
     resident.relation_to_head = relation
     resident.version += 1
     resident.save()
-    RecordEvent.objects.create(record=record, kind=RecordEvent.Kind.UPDATED, actor=actor,
+    _event(record=record, kind=RecordEvent.Kind.UPDATED, actor=actor,
                                changes={"household": [None, household.number], "relation_to_head": [None, relation]})
     return household
 
@@ -355,6 +373,6 @@ def remove_member(actor, household: Household, record: Record) -> Household:
     resident.relation_to_head = ""
     resident.version += 1
     resident.save()
-    RecordEvent.objects.create(record=record, kind=RecordEvent.Kind.UPDATED, actor=actor,
+    _event(record=record, kind=RecordEvent.Kind.UPDATED, actor=actor,
                                changes={"household": [household.number, None]})
     return household

@@ -59,6 +59,13 @@ def check_open_and_enrolled(model: type[ServiceForm], record: Record, on_date=No
                                     "%(form)s.") % {"program": program_label(model.program), "form": model.title()})
 
 
+def audit_service(action: str, obj: ServiceForm, actor=None, **detail) -> None:
+    from jkda.access import audit
+
+    audit.log(action, user=actor, object_type=f"service:{obj.kind}", object_id=str(obj.pk),
+              detail={"record": obj.record.number, **detail})
+
+
 def touch_record(record: Record, when) -> None:
     """Keep the record's latest-service date (never moves backwards; an old form filled late does not lower it)."""
     Record.objects.filter(pk=record.pk).exclude(last_service_on__gte=when).update(last_service_on=when)
@@ -87,6 +94,7 @@ def record_service(model: type[ServiceForm], record: Record, actor, data: dict, 
     obj.full_clean()
     obj.save()
     touch_record(record, obj.date)
+    audit_service("create", obj, actor)
     return obj
 
 
@@ -110,6 +118,7 @@ def update_service(obj: ServiceForm, actor, changes: dict, *, expected_version: 
     locked.full_clean()
     locked.save()
     touch_record(locked.record, locked.date)
+    audit_service("update", locked, actor, fields=sorted(changes))
     return locked
 
 

@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from ninja.orm import create_schema
 
+from jkda.access import audit
 from jkda.records.search import base_queryset
 
 from . import actions
@@ -66,6 +67,7 @@ def parse_values(model, data: dict) -> dict:
 @router.get("/records/{number}/services", response=list[TimelineOut], summary="A record's services, newest first")
 def record_timeline(request, number: str):
     record = _record(request, number)
+    audit.log("read", obj=record, detail={"what": "services"})
     return [{"kind": e.kind, "id": e.obj.pk, "date": e.date, "title": e.title, "summary": e.summary,
              "institution": e.institution, "doctor": e.doctor} for e in timeline(record)]
 
@@ -99,6 +101,7 @@ def _add_endpoints(model) -> None:
         obj = get_object_or_404(model.objects.select_related("record", "institution"), pk=id)
         if not base_queryset(request.user).filter(pk=obj.record_id).exists():
             raise Http404
+        actions.audit_service("read", obj)
         return _serialize(obj)
 
     def patch(request, id: int, payload: Patch):  # type: ignore[valid-type]

@@ -68,6 +68,7 @@ def service_new(request, number, kind):
 @allow("GET")
 def service_detail(request, kind, pk):
     model, obj = _service(request, kind, pk)
+    actions.audit_service("read", obj)
     history = list(obj.history.select_related("history_user").order_by("-history_date")[:50])
     return render(request, "services/detail.html", {
         "obj": obj, "record": obj.record, "model": model, "title": model.title(),

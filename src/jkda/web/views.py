@@ -21,6 +21,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from jkda.access import audit
 from jkda.access.scope import WRITE_ROLES, may_manage, restrict
 from jkda.records import actions, card
 from jkda.records.forms import EditForm, EstablishForm, display_sections, field_label, format_value
@@ -110,6 +111,8 @@ def residents(request):
     q = (request.GET.get("q") or "").strip()[:50]
     records = search_records(request.user, q, **form.search_kwargs())
     page = Paginator(records, settings.JKDA_PAGE_SIZE).get_page(request.GET.get("page"))
+    if q:
+        audit.log("search", object_type="records.record", detail={"q": q, "hits": page.paginator.count})
     context = {"form": form, "page": page, "q": q}
     if request.htmx and request.htmx.target == "results":
         return render(request, "web/_results.html", context)
@@ -238,7 +241,9 @@ def _service_context(record: Record, writable: bool) -> dict:
 @login_required
 @allow("GET")
 def record_detail(request, number):
-    return _record_page(request, _record(request, number))
+    record = _record(request, number)
+    audit.log("read", obj=record)
+    return _record_page(request, record)
 
 
 @login_required
@@ -341,6 +346,7 @@ def record_card(request, number):
         pdf = card.render_card(record)
     except card.FontUnavailable as exc:
         return render(request, "web/card_unavailable.html", {"record": record, "detail": str(exc)}, status=503)
+    audit.log("export", obj=record, detail={"what": "info card PDF"})
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="card-{record.number}.pdf"'
     response["Cache-Control"] = "no-store"
@@ -390,7 +396,9 @@ def household_create(request, number):
 @login_required
 @allow("GET")
 def household_detail(request, number):
-    return _household_page(request, _household(request, number))
+    household = _household(request, number)
+    audit.log("read", obj=household)
+    return _household_page(request, household)
 
 
 @login_required
