@@ -91,3 +91,16 @@ def establish(city):
 def _fast_hasher(settings):
     """Argon2 is the production hasher (see test_settings); tests hash with MD5 to stay fast."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def login_verified(client, user):
+    """Log a user in with a confirmed TOTP device and a verified session (administrators need the second factor)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+        user=user, name="test", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session["otp_device_id"] = device.persistent_id
+    session.save()
+    return client

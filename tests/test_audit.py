@@ -15,7 +15,7 @@ from jkda.access import audit
 from jkda.access.models import AuditEntry
 from jkda.regions.models import Staff
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, login_verified
 
 
 def entries(**filters):
@@ -73,11 +73,11 @@ def test_only_the_audit_administrator_reads_and_exports(client, city, establish)
     establish()
     auditor = Staff.objects.create_user(username="auditor", password=PASSWORD, role="auditor", full_name="审计员")
     for user in (city.doctor, city.admin, city.bureau_user):
-        client.force_login(user)
+        login_verified(client, user)
         assert client.get("/audit/").status_code == 403
         assert client.get("/audit/export.csv").status_code == 403
     assert entries(object_type="audit", outcome="denied")
-    client.force_login(auditor)
+    login_verified(client, auditor)
     page = client.get("/audit/?action=create").content.decode()
     assert "<h1>审计日志</h1>" in page and "records.record" in page and "新建" in page
     assert "登录" not in page.split('id="audit"')[1]  # filtered to creations

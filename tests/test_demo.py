@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from jkda.records.models import Record
 from jkda.web.management.commands.demo import DEMO_PASSWORD
@@ -16,8 +17,9 @@ def test_demo_prepares_a_usable_district(capsys, settings):
     call_command("demo", no_serve=True)
     out = capsys.readouterr().out
     assert "demo_doctor" in out and DEMO_PASSWORD in out
-    assert authenticate(username="demo_doctor", password=DEMO_PASSWORD) is not None
-    assert authenticate(username="demo_admin", password=DEMO_PASSWORD).is_superuser
+    request = RequestFactory().post("/login/")
+    assert authenticate(request, username="demo_doctor", password=DEMO_PASSWORD) is not None
+    assert authenticate(request, username="demo_admin", password=DEMO_PASSWORD).is_superuser
     count = Record.objects.count()
     call_command("demo", no_serve=True)
     assert Record.objects.count() == count

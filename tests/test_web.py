@@ -17,7 +17,7 @@ from jkda.records.forms import EditForm, FamilyHistoryWidget, RowsWidget, all_se
 from jkda.records.models import Record, RecordEvent
 from jkda.records.rules import today
 
-from .conftest import PASSWORD, make_id
+from .conftest import PASSWORD, login_verified, make_id
 
 
 def zh(msgid: str, **params) -> str:
@@ -28,7 +28,9 @@ def zh(msgid: str, **params) -> str:
 
 
 def login(client, user):
-    assert client.login(username=user.username, password=PASSWORD)
+    """Log in through the login form (django-axes checks every password login against its request)."""
+    response = client.post("/login/", {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302, response.content.decode()[:500]
     return client
 
 
@@ -244,7 +246,7 @@ def test_establish_form_renders_the_paper_layout(client, city):
 
 
 def test_village_choices_follow_the_institution(client, city):
-    login(client, city.admin)
+    login_verified(client, city.admin)
     resp = client.get("/records/new/options/", {"institution": city.clinic.pk})
     body = html(resp)
     assert 'id="id_village"' in body and 'hx-swap-oob="true"' in body

@@ -1,5 +1,6 @@
 """Django settings for jkda. Everything deployment-specific comes from the environment."""
 
+import datetime as dt
 import os
 import tempfile
 from pathlib import Path
@@ -31,6 +32,9 @@ INSTALLED_APPS = [
     "django.contrib.admin",
     "django_htmx",
     "simple_history",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "ninja",
     "jkda.codes",
     "jkda.regions",
@@ -61,11 +65,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "jkda.access.audit.AuditContextMiddleware",
+    "jkda.access.security.SecurityPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "jkda.urls"
@@ -112,9 +119,18 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # lockout after repeated failures (django-axes)
+    "django.contrib.auth.backends.ModelBackend",
+]
+JKDA_PASSWORD_MIN_LENGTH = int(os.environ.get("JKDA_PASSWORD_MIN_LENGTH", 10))
+JKDA_PASSWORD_MIN_CLASSES = int(os.environ.get("JKDA_PASSWORD_MIN_CLASSES", 3))
+JKDA_PASSWORD_MAX_AGE_DAYS = int(os.environ.get("JKDA_PASSWORD_MAX_AGE_DAYS", 90))  # 0: passwords never expire
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": JKDA_PASSWORD_MIN_LENGTH}},
+    {"NAME": "jkda.access.passwords.CharacterClassesValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -124,7 +140,26 @@ LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = int(os.environ.get("JKDA_SESSION_SECONDS", 30 * 60))
 SESSION_SAVE_EVERY_REQUEST = True  # idle timeout: the session expires after SESSION_COOKIE_AGE of inactivity
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False
+# Lockout (django-axes): after JKDA_LOGIN_FAILURE_LIMIT failures an account is locked for JKDA_LOCKOUT_MINUTES.
+AXES_FAILURE_LIMIT = int(os.environ.get("JKDA_LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("JKDA_LOCKOUT_MINUTES", 30)))
+# Level-3 protection locks the account; locking an address too would lock whole clinics behind one NAT.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "jkda.access.security.lockout_response"
+AXES_VERBOSE = False
+OTP_TOTP_ISSUER = "jkda"
+# Behind HTTPS in production (JKDA_HTTPS=1): secure cookies, HSTS, redirect to https.
+JKDA_HTTPS = env_bool("JKDA_HTTPS", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = JKDA_HTTPS
+SECURE_SSL_REDIRECT = JKDA_HTTPS
+SECURE_HSTS_SECONDS = 31_536_000 if JKDA_HTTPS else 0
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if JKDA_HTTPS else None
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "jkda.web.views.csrf_failure"
 
 LANGUAGE_CODE = "zh-hans"

@@ -1,8 +1,11 @@
 from django.urls import path
 
-from . import views
+from . import security, views
 
 urlpatterns = [
     path("audit/", views.audit_trail, name="audit_trail"),
     path("audit/export.csv", views.audit_export, name="audit_export"),
+    path("account/2fa/", security.otp_setup, name="otp_setup"),
+    path("account/2fa/verify/", security.otp_verify, name="otp_verify"),
+    path("account/password/", security.password_change, name="password_change"),
 ]

@@ -162,6 +162,7 @@ class Staff(AbstractUser):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.DOCTOR)
     full_name = models.CharField(_("full name"), max_length=50, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
+    password_changed_at = models.DateTimeField(_("password changed"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("staff member")
@@ -172,6 +173,12 @@ class Staff(AbstractUser):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("Staff accounts are deactivated, never deleted."))
+
+    def set_password(self, raw_password):
+        from django.utils import timezone
+
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
 
 
 class PopulationBase(models.Model):

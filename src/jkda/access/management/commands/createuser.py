@@ -10,6 +10,16 @@ from jkda.access.accounts import create_staff
 from jkda.regions.models import Staff
 
 
+def _generated_password() -> str:
+    """16 random characters with every character class (the password rules ask for a mix)."""
+    from jkda.access.passwords import CharacterClassesValidator
+
+    while True:
+        password = secrets.token_urlsafe(12) + secrets.choice("!#%+-=@")
+        if CharacterClassesValidator(4).count(password) == 4:
+            return password
+
+
 class Command(BaseCommand):
     help = "Create a staff account: jkda createuser USERNAME --role doctor --institution CODE"
 
@@ -29,7 +39,7 @@ class Command(BaseCommand):
                 if password != getpass.getpass("再次输入 / Again: "):
                     raise CommandError("两次输入的密码不一致 / The passwords differ.")
             else:
-                password = secrets.token_urlsafe(12)
+                password = _generated_password()
                 generated = True
         try:
             user = create_staff(opts["username"], role=opts["role"], institution_code=opts["institution"],
