@@ -155,7 +155,9 @@ def test_list_shows_records_and_pinyin_search(client, city, establish):
     login(client, city.doctor)
     body = html(client.get("/"))
     assert rec.number in body and "张三丰" in body and "李四" in body
-    assert rec.resident.id_number in body and "13912345678" in body and city.centre.name in body
+    idn = rec.resident.id_number
+    assert idn not in body and "13912345678" not in body  # identities are masked in lists
+    assert f"{idn[:4]}**********{idn[-4:]}" in body and "139****5678" in body and city.centre.name in body
     assert 'id="q"' in body and 'id="results"' in body
     found = client.get("/", {"q": "zsf"})
     assert "张三丰" in html(found) and "李四" not in html(found)

@@ -61,6 +61,7 @@ class AuditEntry(models.Model):
 
     class Action(models.TextChoices):
         READ = "read", _("Read")
+        REVEAL = "reveal", _("Reveal masked fields")
         SEARCH = "search", _("Search")
         CREATE = "create", _("Create")
         UPDATE = "update", _("Update")

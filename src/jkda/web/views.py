@@ -21,7 +21,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from jkda.access import audit
+from jkda.access import audit, masking
 from jkda.access.scope import WRITE_ROLES, may_manage, restrict
 from jkda.records import actions, card
 from jkda.records.forms import EditForm, EstablishForm, display_sections, field_label, format_value
@@ -183,7 +183,16 @@ def _event_rows(record: Record) -> list[dict]:
     return rows
 
 
-def _record_page(request, record: Record, status: int = 200, **forms):
+def _masked_sections(record: Record, reveal: bool):
+    """The record's form with ID number, phones and addresses masked unless revealed (access.masking)."""
+    sections = display_sections(record)
+    if reveal:
+        return sections
+    return [(section, [[(n, label, masking.mask(n, text) if n in masking.MASKED_FIELDS else text)
+                        for n, label, text in line] for line in lines]) for section, lines in sections]
+
+
+def _record_page(request, record: Record, status: int = 200, reveal: bool = False, **forms):
     resident = record.resident
     writable = can_write(request.user, record.institution)
     transfer_form = forms.get("transfer_form") or TransferForm(record=record)
@@ -194,7 +203,9 @@ def _record_page(request, record: Record, status: int = 200, **forms):
     context = {
         "record": record,
         "resident": resident,
-        "sections": display_sections(record),
+        "sections": _masked_sections(record, reveal),
+        "revealed": reveal,
+        "can_reveal": masking.may_reveal(request.user, record.institution),
         "events": _event_rows(record),
         "household": resident.household if resident.household_id else None,
         "can_write": writable,
@@ -202,7 +213,7 @@ def _record_page(request, record: Record, status: int = 200, **forms):
         "close_form": forms.get("close_form") or CloseForm(),
         "reopen_form": forms.get("reopen_form") or ReopenForm(),
         "household_form": forms.get("household_form") or HouseholdCreateForm(
-            initial={"address": resident.current_address}),
+            initial={"address": resident.current_address if reveal else ""}),
         "open_action": forms.get("open_action", ""),
         **_service_context(record, writable),
         # a refused action of a user who does not see the action forms (read-only role): say why here
@@ -242,8 +253,16 @@ def _service_context(record: Record, writable: bool) -> dict:
 @allow("GET")
 def record_detail(request, number):
     record = _record(request, number)
-    audit.log("read", obj=record)
-    return _record_page(request, record)
+    reveal = request.GET.get("reveal") == "1"
+    if reveal and not masking.may_reveal(request.user, record.institution):
+        audit.log("reveal", obj=record, outcome="denied")
+        messages.error(request, _("Your role may not see the full ID number, phone and address."))
+        reveal = False
+    elif reveal:
+        audit.log("reveal", obj=record, detail={"fields": list(masking.MASKED_FIELDS)})
+    else:
+        audit.log("read", obj=record)
+    return _record_page(request, record, reveal=reveal)
 
 
 @login_required

@@ -2,6 +2,7 @@
 
 from django import template
 
+from jkda.access import masking
 from jkda.records.forms import format_value
 
 register = template.Library()
@@ -11,3 +12,9 @@ register = template.Library()
 def code(obj, field: str) -> str:
     """{{ resident|code:"sex" }} → the label of the stored code in the active language."""
     return format_value(field, getattr(obj, field, None), type(obj))
+
+
+@register.filter
+def masked(value, field: str) -> str:
+    """{{ resident.id_number|masked:"id_number" }} → 1101**********002X (see access.masking)."""
+    return masking.mask(field, value)
