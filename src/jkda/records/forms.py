@@ -16,7 +16,6 @@ Validation stays in the model (`Resident.clean` → `rules.check_resident`) and 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from django import forms
 from django.core.exceptions import FieldDoesNotExist
@@ -33,19 +32,13 @@ from jkda.codes.fields import CodeField, CodeListField
 from jkda.regions.models import Division, Institution, Staff
 
 from . import actions
+from .layout import Column, Section  # noqa: F401 - re-exported for the forms of other apps
 from .models import Record, Resident
 
 # --- layout of the paper form -------------------------------------------------------------------------------
 
 # Cover fields that belong to the record rather than the resident (only the establish form edits them).
 RECORD_COVER_FIELDS = ("number", "institution", "village", "responsible_doctor", "established_on")
-
-
-@dataclass(frozen=True)
-class Section:
-    key: str
-    title: str
-    lines: tuple  # each line: a field name, or a tuple of names shown on one line
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -96,16 +89,6 @@ def laid_out_sections(available, sections=SECTIONS) -> list[tuple[Section, list[
 
 
 # --- widgets and fields for the JSON items ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: str
-    valueset: V.ValueSet | None = None
-    placeholder: str = ""
-    input_type: str = "text"
-    size: int = 12
 
 
 class RowsWidget(forms.Widget):

@@ -113,6 +113,9 @@ def _add_endpoints(model) -> None:
         obj = actions.update_service(obj, request.user, parse_values(model, data), expected_version=version)
         return _serialize(obj)
 
+    # the module uses postponed annotations: give ninja the schema classes themselves
+    create.__annotations__["payload"] = In
+    patch.__annotations__["payload"] = Patch
     router.post(f"/records/{{number}}/services/{kind}", response={201: Out}, summary=f"Record: {title}",
                 operation_id=f"create_{kind}")(create)
     router.get(f"/services/{kind}/{{id}}", response=Out, summary=f"Read: {title}", operation_id=f"read_{kind}")(read)
@@ -121,4 +124,5 @@ def _add_endpoints(model) -> None:
 
 
 for _model in service_models():
-    _add_endpoints(_model)
+    if _model.generic_create:
+        _add_endpoints(_model)

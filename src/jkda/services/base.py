@@ -62,6 +62,9 @@ class ServiceForm(NoDeleteModel):
     # Forms filled in the record's own institution only (False: any clinical institution the user may write to,
     # e.g. an encounter or a referral received).
     own_institution_only: ClassVar[bool] = True
+    # False for forms written only by their app's own workflow (a referral's answer is written from the inbox):
+    # no generic "new" page, link or API endpoint.
+    generic_create: ClassVar[bool] = True
 
     record = models.ForeignKey(Record, verbose_name=_("health record"), on_delete=models.PROTECT, related_name="+")
     service_date = models.DateField(_("date of service"))

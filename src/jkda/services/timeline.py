@@ -53,6 +53,8 @@ def addable(record: Record, on: dt.date) -> list[tuple[str, str]]:
     days = age_in_days(record.resident.birth_date, on)
     out = []
     for model in service_models():
+        if not model.generic_create:
+            continue
         if model.min_age_days is not None and days < model.min_age_days:
             continue
         if model.max_age_days is not None and days > model.max_age_days:

@@ -37,6 +37,8 @@ def _service(request, kind: str, pk: int):
 def service_new(request, number, kind):
     record = _record(request, number)
     model = _model(kind)
+    if not model.generic_create:
+        raise Http404(_("This form is written from its own page."))
     Form = form_class(model)
     instance = model(record=record, institution=actions.acting_institution(record, request.user))
     if request.method == "POST":
