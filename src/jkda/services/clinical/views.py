@@ -104,9 +104,14 @@ def _page(request, ref: Referral, status=200, **forms_):
     back = ReferralBack.objects.filter(referral=ref).select_related("institution").first()
     receiver = _is_receiver(request.user, ref)
     answer_form = forms_.get("answer_form")
-    if answer_form is None and receiver and ref.status == rules.RECEIVED and ref.record.is_active:
+    if receiver and ref.status == rules.RECEIVED and ref.record.is_active and answer_form is None:
         answer_form = form_class(ReferralBack)(instance=_blank_back(ref))
+    # a refused action whose form the page does not show (not the receiver, or the status moved on): say why here
+    pending = receiver and ref.status == rules.SENT
+    shown = {"receive_form": pending, "refuse_form": pending, "answer_form": answer_form is not None and receiver}
+    action_errors = [e for k, f in forms_.items() if not shown.get(k) for e in f.non_field_errors()]
     return render(request, "clinical/referral.html", {
+        "action_errors": action_errors,
         **referral_row(ref), "sections": display_sections(ref), "back": back,
         "back_sections": display_sections(back) if back else [],
         "record_visible": base_queryset(request.user).filter(pk=ref.record_id).exists(),
