@@ -57,7 +57,7 @@ def _day(value, field: str) -> dt.date:
 
 
 def _lock(referral: Referral) -> Referral:
-    return Referral.objects.select_for_update().select_related("record__resident", "to_institution").get(
+    return Referral.objects.select_for_update(of=("self",)).select_related("record__resident", "to_institution").get(
         pk=referral.pk)
 
 

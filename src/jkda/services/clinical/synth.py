@@ -15,7 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from django.db import transaction
+from django.core.management.color import no_style
+from django.db import connection, transaction
+from django.db.models import Max
 
 from jkda.records.models import Record
 from jkda.regions.models import Institution, Staff
@@ -25,7 +27,7 @@ from .models import Consultation, Encounter, Referral, ReferralBack
 
 CHUNK = 50_000
 
-BASE = ["record_id", "service_date", "institution_id", "doctor_id", "doctor_name", "form_version", "version"]
+BASE = ["id", "record_id", "service_date", "institution_id", "doctor_id", "doctor_name", "form_version", "version"]
 ENC_COLS = BASE + ["department", "visit_type", "subjective", "objective", "assessment", "plan"]
 CONS_COLS = BASE + ["reason", "opinion", "consultants", "responsible_doctor_name"]
 REF_COLS = BASE + ["to_institution_code", "to_institution_id", "to_department", "receiving_doctor", "urgency",
@@ -136,6 +138,12 @@ def generate_clinical(ctx) -> None:
     w_cons = ctx.writer(Consultation, CONS_COLS)
     w_ref = ctx.writer(Referral, REF_COLS)
     w_back = ctx.writer(ReferralBack, BACK_COLS)
+    ids = {m: (m.objects.aggregate(n=Max("id"))["n"] or 0) for m in (Encounter, Consultation, Referral, ReferralBack)}
+
+    def next_id(model) -> int:
+        ids[model] += 1
+        return ids[model]
+
     last = 0
     while True:
         chunk = list(Record.objects.filter(id__gt=last, status=Record.Status.ACTIVE).order_by("id").values_list(
@@ -152,7 +160,7 @@ def generate_clinical(ctx) -> None:
             span = (as_of - begin).days
             age = _age(birth, as_of)
             f = factor.get(inst, 1.0)
-            base = (rid, None, inst, doc, doc_name or "", "2017-3", 1)
+            base = (inst, doc, doc_name or "", "2017-3", 1)
 
             def day(lo=begin, n=span):
                 return lo + dt.timedelta(days=rng.randint(0, n))
@@ -162,7 +170,8 @@ def generate_clinical(ctx) -> None:
                 fits = [t for t in ENCOUNTERS if t[0] <= age <= t[1]]
                 for _ in range(n):
                     t = rng.choice(fits)
-                    enc.append((rid, day().isoformat(), *base[2:], t[2], _weighted(rng, VISIT_WEIGHTS), *t[3:]))
+                    visit = _weighted(rng, VISIT_WEIGHTS)
+                    enc.append((next_id(Encounter), rid, day().isoformat(), *base, t[2], visit, *t[3:]))
             if age >= 60 and rng.random() < 0.004 * f and inst in target:
                 t = rng.choice([t for t in REFERRALS if t[0] <= age])
                 to = target[inst]
@@ -170,8 +179,10 @@ def generate_clinical(ctx) -> None:
                 rows = [{"institution": info[to][1], "doctor": consultant}]
                 if doctors.get(inst) and rng.random() < 0.5:
                     rows.append({"institution": info[inst][1], "doctor": rng.choice(doctors[inst])[1]})
-                cons.append((rid, day().isoformat(), *base[2:], f"{t[2]}，请上级医生会诊明确诊治方案",
-                             f"考虑{t[7]}，建议{t[8]}，{t[10]}", json.dumps(rows, ensure_ascii=False), doc_name or ""))
+                reason = f"{t[2]}，请上级医生会诊明确诊治方案"
+                opinion = f"考虑{t[7]}，建议{t[8]}，{t[10]}"
+                cons.append((next_id(Consultation), rid, day().isoformat(), *base, reason, opinion,
+                             json.dumps(rows, ensure_ascii=False), doc_name or ""))
             if inst in target and rng.random() < rules.referral_rate(age) * f:
                 t = rng.choice([t for t in REFERRALS if t[0] <= age])
                 to = target[inst]
@@ -184,21 +195,24 @@ def generate_clinical(ctx) -> None:
                     status = rules.RECEIVED
                 received = None if status == rules.SENT else min(as_of, sent + dt.timedelta(days=rng.randint(0, 2)))
                 receiver = rng.choice(doctors.get(to) or [(None, "")])
-                refs.append((rid, sent.isoformat(), *base[2:], info[to][0], to, t[1], "",
+                ref_id = next_id(Referral)
+                refs.append((ref_id, rid, sent.isoformat(), *base, info[to][0], to, t[1], "",
                              "2" if rng.random() < 0.2 else "1", t[2], t[3], t[4], t[5], t[6], phone or "", status,
                              received.isoformat() if received else None, receiver[1] if received else "",
                              rng.choice(REFUSALS) if status == rules.REFUSED else ""))
                 if status == rules.RETURNED:
-                    backs.append((rid, back_on.isoformat(), to, receiver[0], receiver[1], "2017-3", 1, None,
-                                  t[7], "", "", t[8], t[9], t[10], ""))
+                    backs.append((next_id(ReferralBack), rid, back_on.isoformat(), to, receiver[0], receiver[1],
+                                  "2017-3", 1, ref_id, t[7], "", "", t[8], t[9], t[10], ""))
         with transaction.atomic():
             w_enc.write(enc)
             w_cons.write(cons)
             w_ref.write(refs)
-            if backs:
-                ids = dict(Referral.objects.filter(record_id__in=[b[0] for b in backs]).values_list("record_id", "id"))
-                w_back.write([b[:7] + (ids[b[0]],) + b[8:] for b in backs])
+            w_back.write(backs)
         ctx.add("encounters", len(enc))
         ctx.add("consultations", len(cons))
         ctx.add("referrals", len(refs))
         ctx.add("referrals_back", len(backs))
+    if connection.vendor == "postgresql":  # ids were assigned here: move the sequences past them
+        with connection.cursor() as c:
+            for sql in connection.ops.sequence_reset_sql(no_style(), [Encounter, Consultation, Referral, ReferralBack]):
+                c.execute(sql)
