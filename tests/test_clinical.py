@@ -227,6 +227,9 @@ def test_state_changes(city, record):
     with pytest.raises(ValidationError):
         actions.answer_referral(city.town_doctor, ref, {"service_date": days_ago(1), **BACK})
     assert ReferralBack.objects.count() == 1
+    for actor in (city.doctor, city.town_doctor):  # a sent answer is final, for the sender's side too
+        with translation.override("en"), pytest.raises(ValidationError, match="cannot be changed"):
+            update_service(back, actor, {"diagnosis": "改写"})
     assert ref.history.count() == 3  # sent, received, returned
 
 

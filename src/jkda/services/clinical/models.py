@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jkda.codes.fields import CodeField
 from jkda.regions.models import Institution
-from jkda.services.base import ServiceForm
+from jkda.services.base import BASE_FIELDS, ServiceForm
 
 from . import codes as C
 from . import rules
@@ -286,6 +286,12 @@ class ReferralBack(ServiceForm):
                     % {"date": ref.service_date.isoformat()})
             if ref.record_id != self.record_id:
                 errors.setdefault("__all__", []).append(gettext("The referral back belongs to another record."))
+        if self.pk:
+            names = [f.attname for f in self._meta.concrete_fields if f.editable and f.name not in BASE_FIELDS]
+            stored = type(self).objects.filter(pk=self.pk).values(*names).first()
+            if stored and any(stored[n] != getattr(self, n) for n in names):
+                errors.setdefault("__all__", []).append(gettext(
+                    "A referral back cannot be changed once it has been sent."))
         if errors:
             raise ValidationError(errors)
 
