@@ -6,3 +6,11 @@ class ClinicalConfig(AppConfig):
     name = "jkda.services.clinical"
     label = "clinical"
     verbose_name = _("Encounters, consultations and referrals")
+    nav_links = [("clinical_referrals", _("Referrals"))]
+
+    def ready(self):
+        from jkda.synth.extensions import register
+
+        from .synth import generate_clinical
+
+        register("clinical", generate_clinical, order=60)
