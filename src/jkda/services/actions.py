@@ -104,8 +104,8 @@ def update_service(obj: ServiceForm, actor, changes: dict, *, expected_version: 
     model = type(obj)
     locked = model.objects.select_for_update().select_related("record__resident").get(pk=obj.pk)
     check_may_write(model, locked.record, actor)
-    if actor is not None and not model.own_institution_only:
-        require_write(actor, locked.institution)  # only the institution that wrote a form changes it
+    if actor is not None:
+        locked.check_change(actor)
     if not locked.record.is_active:
         raise ValidationError(_("The record is closed: its forms can no longer be changed."))
     if expected_version is not None and locked.version != expected_version:

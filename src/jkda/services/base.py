@@ -100,6 +100,14 @@ class ServiceForm(NoDeleteModel):
     def date(self) -> dt.date:
         return getattr(self, self.date_field)
 
+    def check_change(self, actor) -> None:
+        """Who may change a stored form beyond the record's writers: for forms any institution may write, only the
+        institution that wrote it (override to let another party act, e.g. a referral's receiver)."""
+        if not self.own_institution_only:
+            from jkda.access.scope import require_write
+
+            require_write(actor, self.institution)
+
     # --- generic rules: dates, record state, age, enrolment ----------------------------------------------------
 
     def clean(self):

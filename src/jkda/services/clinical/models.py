@@ -231,6 +231,15 @@ class Referral(ServiceForm):
     def status_label(self) -> str:
         return C.REFERRAL_STATUS.label(self.status)
 
+    def check_change(self, actor) -> None:
+        """The receiving institution records its receipt, refusal or answer on the referral; else the sender."""
+        if self.to_institution_id and getattr(actor, "institution_id", None) == self.to_institution_id:
+            from jkda.access.scope import require_write
+
+            require_write(actor, self.to_institution)
+            return
+        super().check_change(actor)
+
     def summary(self) -> str:
         to = " ".join(p for p in (self.to_institution.name if self.to_institution_id else "", self.to_department)
                       if p)
