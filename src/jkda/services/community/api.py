@@ -13,8 +13,6 @@
 {kind}: education, notice_board, printed_material, infectious, supervision_report, supervision_visit.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 
 from django.core.exceptions import ValidationError
@@ -119,7 +117,7 @@ def _add_endpoints(slug: str, model) -> None:
                           custom_fields=[("version", int | None, None), *rel_in])
     title = str(model._meta.verbose_name)
 
-    def create(request, payload: In):  # type: ignore[valid-type]
+    def create(request, payload: In):  # type: ignore[valid-type]  # noqa: F821
         data = payload.dict(exclude_unset=True)
         inst = _institution(request, data.pop("institution"))
         obj = actions.create(model, request.user, inst, parse_values(request, model, data, inst.pk))

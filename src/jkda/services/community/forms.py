@@ -31,8 +31,8 @@ class RecordNumberField(forms.CharField):
         super().__init__(max_length=17, **kwargs)
         self.widget.attrs.setdefault("size", 20)
 
-    def to_python(self, value):
-        value = (super().to_python(value) or "").strip()
+    def clean(self, value):
+        value = (super().clean(value) or "").strip()
         if not value:
             return None
         record = base_queryset(self.user).select_related("resident").filter(number=value).first() \

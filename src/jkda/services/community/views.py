@@ -148,10 +148,10 @@ def object_new(request, slug):
                 return redirect("community_detail", slug=slug, pk=obj.pk)
     else:
         form = Form(instance=instance, user=request.user, institution=inst)
-        if not actions.may_write(request.user, inst):
-            form.add_error(None, _("You may view these entries but not add to them."))
+    notice = "" if actions.may_write(request.user, inst) else _("You may view these entries but not add to them.")
     return render(request, "community/form.html", {
         "form": form, "model": model, "slug": slug, "title": model.title(), "institution": inst, "new": True,
+        "notice": notice,
     })
 
 
