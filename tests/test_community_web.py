@@ -44,7 +44,8 @@ def test_nav_link_and_index_in_chinese(client, city):
 def test_create_education_activity_through_the_form(client, city):
     client.force_login(city.doctor)
     form = html(client.get("/public-health/education/new/?institution=C001"))
-    assert "活动时间" in form and "活动形式" in form and "接受健康教育人数" in form and 'name="materials-0-name"' in form
+    assert "活动时间" in form and "活动形式" in form and "接受健康教育人数" in form
+    assert 'name="materials-0-name"' in form
     resp = client.post("/public-health/education/new/", {
         "institution": "C001", "activity_date": f"{Y}-05-06", "place": "社区活动中心", "activity_kind": "5",
         "theme": "糖尿病防治", "organiser": "王医生", "audience": ["4", "8"], "participants": "45",
@@ -177,7 +178,8 @@ def test_summary_pages(client, city):
 
 def test_english_on_request(client, city):
     client.force_login(city.doctor)
-    page = html(client.get("/public-health/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9"))
+    client.post("/i18n/setlang/", {"language": "en", "next": "/public-health/"})
+    page = html(client.get("/public-health/"))
     assert "Public health services" in page and "Health education activity records" in page
 
 
