@@ -14,12 +14,13 @@ import json
 import random
 from collections import defaultdict
 
-from django.db import transaction
+from django.core.management.color import no_style
+from django.db import connection, transaction
 from django.db.models import Count, Max, Min
 from django.utils import timezone
 
 from jkda.records.models import Record
-from jkda.regions.models import Institution, Staff
+from jkda.regions.models import Institution, PopulationBase, Staff
 
 from . import codes as C
 from . import rules
@@ -52,21 +53,21 @@ GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平�
 LEVELS = (("good", 0.65), ("fair", 0.22), ("poor", 0.13))
 # per level: (share of the minimum reached: low, high)
 SHARE = {"good": (1.0, 1.25), "fair": (0.8, 1.0), "poor": (0.45, 0.8)}
-ON_TIME = {"good": (0.95, 1.0), "fair": (0.85, 0.95), "poor": (0.6, 0.85)}
+ON_TIME = {"good": (0.9, 0.99), "fair": (0.75, 0.9), "poor": (0.5, 0.75)}
 
-ACT_COLS = ["institution_id", "activity_date", "place", "activity_kind", "board_id", "theme", "organiser",
+ACT_COLS = ["id", "institution_id", "activity_date", "place", "activity_kind", "board_id", "theme", "organiser",
             "audience", "participants", "materials", "summary_evaluation", "attachments", "form_version", "version"]
-BOARD_COLS = ["institution_id", "name", "location", "area", "set_up_on", "retired_on", "form_version", "version"]
-MAT_COLS = ["institution_id", "title_text", "material_form", "copies", "provided_on", "form_version", "version"]
-IDR_COLS = ["institution_id", "card_number", "patient_name", "guardian_name", "patient_record_id", "id_number",
+BOARD_COLS = ["id", "institution_id", "name", "location", "area", "set_up_on", "retired_on", "form_version", "version"]
+MAT_COLS = ["id", "institution_id", "title_text", "material_form", "copies", "provided_on", "form_version", "version"]
+IDR_COLS = ["id", "institution_id", "card_number", "patient_name", "guardian_name", "patient_record_id", "id_number",
             "sex", "birth_date", "age_years", "phone", "address", "disease", "disease_class", "urgent", "case_type",
             "onset_date", "diagnosed_at", "reported_at", "reporting_doctor", "note", "status", "cancel_reason",
             "form_version", "version"]
-SUP_COLS = ["institution_id", "found_on", "kind", "place", "content", "reported_to", "reported_on", "reporter",
+SUP_COLS = ["id", "institution_id", "found_on", "kind", "place", "content", "reported_to", "reported_on", "reporter",
             "handling", "form_version", "version"]
-VISIT_COLS = ["institution_id", "visit_date", "kind", "place", "content", "problems", "inspector", "note",
+VISIT_COLS = ["id", "institution_id", "visit_date", "kind", "place", "content", "problems", "inspector", "note",
               "form_version", "version"]
-REPORT_RATE = 0.004  # report cards a year per record, at a centre (stations and clinics report less)
+REPORT_RATE = 0.005  # report cards a year per resident of the area, at a centre (stations and clinics: less)
 
 
 def _level(rng: random.Random) -> str:
@@ -109,6 +110,21 @@ class _Rows:
                 "活动按计划完成，居民反映良好。", "签到表、照片", "2017-3", 1)
 
 
+def _numbered(model, rows: list[tuple]) -> list[tuple]:
+    """Rows with explicit ids after the table's largest (the writer inserts ids; sequences are reset after)."""
+    start = (model.objects.aggregate(m=Max("id"))["m"] or 0) + 1
+    return [(start + i, *row) for i, row in enumerate(rows)]
+
+
+def _reset_sequences() -> None:
+    if connection.vendor != "postgresql":
+        return
+    models = [NoticeBoard, PrintedMaterial, EducationActivity, InfectiousReport, SupervisionReport, SupervisionVisit]
+    with connection.cursor() as c:
+        for sql in connection.ops.sequence_reset_sql(no_style(), models):
+            c.execute(sql)
+
+
 def _aware(day: dt.date, minutes: int) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min) + dt.timedelta(minutes=minutes))
 
@@ -143,13 +159,13 @@ def generate_community(ctx) -> None:
             place = rng.choice(["门诊大厅", "院内走廊", "大门外", "村委会旁", "广场"])
             boards.append((inst_id, f"宣传栏{b + 1}", place,
                            str(rng.choice([2, 2.5, 3, 4])), set_up.isoformat(), None, "2017-3", 1))
+    boards = _numbered(NoticeBoard, boards)
     with transaction.atomic():
         ctx.writer(NoticeBoard, BOARD_COLS).write(boards)
     ctx.add("notice boards", len(boards))
     board_ids: dict[int, list[int]] = defaultdict(list)
-    for pk, inst_id in NoticeBoard.objects.filter(institution_id__in=[i[0] for i in insts]).order_by("id") \
-            .values_list("id", "institution_id"):
-        board_ids[inst_id].append(pk)
+    for row in boards:
+        board_ids[row[1]].append(row[0])
 
     acts = []
     for inst_id, code, kind, inst_name in insts:
@@ -187,8 +203,8 @@ def generate_community(ctx) -> None:
                 theme = rng.choice(THEMES)
                 acts.append(row(day, C.PRINTED, theme, mats=[{"name": theme, "count": str(rng.randint(100, 500))}]))
     with transaction.atomic():
-        ctx.writer(PrintedMaterial, MAT_COLS).write(materials)
-        ctx.writer(EducationActivity, ACT_COLS).write(acts)
+        ctx.writer(PrintedMaterial, MAT_COLS).write(_numbered(PrintedMaterial, materials))
+        ctx.writer(EducationActivity, ACT_COLS).write(_numbered(EducationActivity, acts))
     ctx.add("printed materials", len(materials))
     ctx.add("education activities", len(acts))
     _infectious(ctx, insts, names, levels, periods)
@@ -198,6 +214,8 @@ def generate_community(ctx) -> None:
 def _infectious(ctx, insts, names, levels, periods) -> None:
     stats = {i: (n, lo, hi) for i, n, lo, hi in Record.objects.filter(status="active").values_list("institution_id")
              .annotate(n=Count("id"), lo=Min("id"), hi=Max("id")).order_by()}
+    population = dict(PopulationBase.objects.filter(year__lte=ctx.as_of.year).order_by("institution_id", "year")
+                      .values_list("institution_id", "resident_population"))  # the latest year wins
     codes, weights = zip(*DISEASE_WEIGHTS, strict=True)
     plans = []  # (inst_id, code, year serial, rng, candidate record id or None)
     for inst_id, code, kind, _name in insts:
@@ -206,7 +224,7 @@ def _infectious(ctx, insts, names, levels, periods) -> None:
         for start, end in periods:
             rng = ctx.rng(f"community:{code}:idr:{start.year}")
             fraction = ((end - start).days + 1) / 365
-            expected = n_rec * rate * fraction
+            expected = max(n_rec, population.get(inst_id) or 0) * rate * fraction
             n = int(expected) + (1 if rng.random() < expected - int(expected) else 0)
             for serial in range(1, n + 1):
                 rid = rng.randint(lo, hi) if n_rec and rng.random() < 0.6 else None
@@ -252,7 +270,7 @@ def _infectious(ctx, insts, names, levels, periods) -> None:
                      rng.choice(["2", "3", "3", "3", "1"]), onset.isoformat(), _dt(diagnosed), _dt(reported),
                      rng.choice(names.get(inst_id) or ["报告医生"]), "", C.VALID, "", "2017-3", 1))
     with transaction.atomic():
-        ctx.writer(InfectiousReport, IDR_COLS).write(rows)
+        ctx.writer(InfectiousReport, IDR_COLS).write(_numbered(InfectiousReport, rows))
     ctx.add("infectious disease report cards", len(rows))
 
 
@@ -282,7 +300,8 @@ def _supervision(ctx, insts, names, levels, periods) -> None:
                                 f"发现{C.SUP_KIND.label(k, 'zh-hans')}相关问题", "区卫生监督所", reported.isoformat(),
                                 rng.choice(staff), "已报告，监督所已处理", "2017-3", 1))
     with transaction.atomic():
-        ctx.writer(SupervisionVisit, VISIT_COLS).write(visits)
-        ctx.writer(SupervisionReport, SUP_COLS).write(reports)
+        ctx.writer(SupervisionVisit, VISIT_COLS).write(_numbered(SupervisionVisit, visits))
+        ctx.writer(SupervisionReport, SUP_COLS).write(_numbered(SupervisionReport, reports))
+        _reset_sequences()
     ctx.add("supervision visits", len(visits))
     ctx.add("supervision reports", len(reports))
