@@ -278,3 +278,20 @@ def test_api_supervision_report_and_list(client, city):
 def test_login_required(client, db, path):
     resp = client.get(path)
     assert resp.status_code in (302, 401)
+
+
+def test_registers_without_kind_of_their_own(client, city):
+    from jkda.services.community.models import PrintedMaterial
+
+    actions.create(PrintedMaterial, None, city.centre, {"title_text": "高血压防治折页", "material_form": "1",
+                                                        "copies": 500, "provided_on": dt.date(Y, 1, 5)})
+    actions.create(NoticeBoard, None, city.centre, {"name": "一号宣传栏", "location": "大厅", "area": 2,
+                                                    "set_up_on": dt.date(Y - 1, 1, 1)})
+    client.force_login(city.doctor)
+    page = html(client.get(f"/public-health/printed_material/?institution=C001&year={Y}"))
+    assert "高血压防治折页" in page and "健康教育折页" in page and "资料名称" in page
+    page = html(client.get("/public-health/notice_board/?institution=C001"))
+    assert "一号宣传栏" in page and "面积（m²）" in page
+    form = html(client.get("/public-health/supervision_report/new/?institution=C001"))
+    assert "发现的信息" in form and "报告及处理" in form and "信息类别" in form
+    assert client.get("/public-health/unknown/").status_code == 404

@@ -102,6 +102,7 @@ class NoticeBoard(InstitutionService):
     slug = "notice_board"
     date_field = "set_up_on"
     list_fields = ("name", "location", "area", "set_up_on", "retired_on")
+    SECTIONS = (Section("board", _("Notice board"), ("name", "location", "area", ("set_up_on", "retired_on"))),)
 
     name = models.CharField(_("notice board"), max_length=50)
     location = models.CharField(_("location"), max_length=100)
@@ -133,7 +134,8 @@ class PrintedMaterial(InstitutionService):
     slug = "printed_material"
     date_field = "provided_on"
     kind_field = "material_form"
-    list_fields = ("provided_on", "title", "material_form", "copies")
+    list_fields = ("provided_on", "title_text", "material_form", "copies")
+    SECTIONS = (Section("material", _("Printed material"), ("title_text", "material_form", "copies", "provided_on")),)
 
     title_text = models.CharField(_("title"), max_length=100, db_column="title")
     material_form = CodeField(_("form of material"), valueset=C.HE_MATERIAL_FORM)
@@ -346,6 +348,10 @@ class SupervisionReport(InstitutionService):
     date_field = "found_on"
     kind_field = "kind"
     list_fields = ("found_on", "kind", "place", "content", "reported_to", "reported_on")
+    SECTIONS = (
+        Section("finding", _("Information found"), ("found_on", "kind", "place", "content")),
+        Section("report", _("Report and handling"), (("reported_to", "reported_on"), "reporter", "handling")),
+    )
 
     found_on = models.DateField(_("date found"))
     kind = CodeField(_("information kind"), valueset=C.SUP_KIND)
@@ -379,6 +385,8 @@ class SupervisionVisit(InstitutionService):
     date_field = "visit_date"
     kind_field = "kind"
     list_fields = ("visit_date", "kind", "place", "content", "problems", "inspector")
+    SECTIONS = (Section("visit", _("Inspection"), ("visit_date", "kind", "place", "content", "problems",
+                                                    "inspector", "note")),)
 
     visit_date = models.DateField(_("inspection date"))
     kind = CodeField(_("inspection kind"), valueset=C.SUP_KIND)
