@@ -30,10 +30,15 @@ RELATIONS = (("2", 45), ("1", 30), ("3", 15), ("4", 7), ("5", 3))
 
 
 class RowMaker:
-    """Rows for TableWriter with every column: the given values over each field's default ("" for text)."""
+    """Rows for TableWriter with every column: the given values over each field's default ("" for text).
+
+    Ids are allocated after the table's highest id (TableWriter writes explicit ids); `reset_sequence()` moves the
+    PostgreSQL sequence past them once the rows are written."""
 
     def __init__(self, model: type[models.Model]):
-        self.columns, self.defaults = [], []
+        self.model = model
+        self.columns, self.defaults = ["id"], [None]
+        self.next_id = (model.objects.aggregate(m=models.Max("id"))["m"] or 0) + 1
         for f in model._meta.concrete_fields:
             if f.primary_key or getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
                 continue
@@ -50,6 +55,8 @@ class RowMaker:
 
     def __call__(self, **values) -> tuple:
         row = list(self.defaults)
+        row[0] = self.next_id
+        self.next_id += 1
         for k, v in values.items():
             if isinstance(v, (list, dict)):
                 v = json.dumps(v, ensure_ascii=False)
@@ -59,6 +66,15 @@ class RowMaker:
                 pass
             row[self.index[k]] = v
         return tuple(row)
+
+    def reset_sequence(self) -> None:
+        from django.core.management.color import no_style
+        from django.db import connection
+
+        if connection.vendor == "postgresql":
+            with connection.cursor() as c:
+                for sql in connection.ops.sequence_reset_sql(no_style(), [self.model]):
+                    c.execute(sql)
 
 
 def pick(rng, weights):
@@ -213,6 +229,8 @@ def generate_smi(ctx) -> None:
             w_enrol.write(enrol_rows)
             w_profile.write(profile_rows)
             w_fu.write(fu_rows)
+    for mk in (mk_enrol, mk_profile, mk_fu):
+        mk.reset_sequence()
     ctx.add("smi_enrolments", n_enrol)
     ctx.add("smi_profiles", n_profile)
     ctx.add("smi_followups", n_fu)

@@ -250,7 +250,7 @@ class TbOutcome(ServiceForm):
                                                    help_text=_("Left empty: the doses due less the doses missed "
                                                                "on the follow-ups."))
     regular = models.BooleanField(_("regular medication"), default=False,
-                                  help_text=_("More than 90% of the doses due were taken."))
+                                  help_text=_("More than 90 percent of the doses due were taken."))
 
     SECTIONS = (
         Section("stop", _("End of treatment"), (("stop_date", "stop_reason"),)),

@@ -137,6 +137,8 @@ def generate_tb(ctx) -> None:
         ctx.writer(TbFirstVisit, mk_first.columns).write(first_rows)
         ctx.writer(TbFollowup, mk_fu.columns).write(fu_rows)
         ctx.writer(TbOutcome, mk_out.columns).write(out_rows)
+        for mk in (mk_enrol, mk_first, mk_fu, mk_out):
+            mk.reset_sequence()
     ctx.add("tb_enrolments", len(enrol_rows))
     ctx.add("tb_first_visits", len(first_rows))
     ctx.add("tb_followups", len(fu_rows))
