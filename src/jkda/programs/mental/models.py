@@ -185,6 +185,12 @@ class SmiFollowup(ServiceForm):
             "risk": self.risk, "cls": C.SMI_CLASS.label(self.classification),
             "next": self.next_visit.isoformat() if self.next_visit else "—"}
 
+    @classmethod
+    def initial_for(cls, record) -> dict:
+        """The new follow-up starts with the medication of the latest one."""
+        last = SmiFollowup.objects.filter(record=record).order_by("-service_date", "-id").first()
+        return {"drugs": last.drugs, "adherence": last.adherence} if last else {}
+
     def social_levels(self) -> list[str]:
         return [self.personal_care, self.housework, self.work, self.learning, self.social]
 

@@ -95,6 +95,14 @@ class TbFirstVisit(ServiceForm, _Treatment):
         verbose_name_plural = _("tuberculosis patient first home visit records")
         indexes = [models.Index(fields=["record", "service_date"], name="tb_first_record_date")]
 
+    @classmethod
+    def initial_for(cls, record) -> dict:
+        """The new form starts with the notification date of the enrolment."""
+        from jkda.programs.models import Enrollment
+
+        enrolment = Enrollment.objects.active().filter(record=record, program=PROGRAM).first()
+        return {"notified_on": enrolment.enrolled_on} if enrolment else {}
+
     def summary(self) -> str:
         text = gettext("%(type)s · sputum %(sputum)s · supervisor %(sup)s") % {
             "type": C.TB_PATIENT_TYPE.label(self.patient_type), "sputum": C.TB_SPUTUM.label(self.sputum),
@@ -195,6 +203,15 @@ class TbFollowup(ServiceForm, _Treatment):
         verbose_name = _("tuberculosis patient follow-up record")
         verbose_name_plural = _("tuberculosis patient follow-up records")
         indexes = [models.Index(fields=["record", "service_date"], name="tb_followup_record_date")]
+
+    @classmethod
+    def initial_for(cls, record) -> dict:
+        """The new follow-up starts with the supervisor and treatment of the latest visit."""
+        last = (TbFollowup.objects.filter(record=record).order_by("-service_date", "-id").first()
+                or first_visit_of(record.pk))
+        if last is None:
+            return {}
+        return {k: getattr(last, k) for k in ("supervisor", "regimen", "usage", "drugs", "formulation")}
 
     def summary(self) -> str:
         return gettext("Month %(m)s · %(phase)s · %(missed)s doses missed") % {
