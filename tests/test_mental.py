@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import override_settings
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -21,6 +22,13 @@ from jkda.records.rules import today
 from jkda.services.actions import record_service
 
 from .conftest import make_id
+
+
+@pytest.fixture(autouse=True)
+def _chinese():
+    """Messages and labels are checked in Chinese, whatever language an earlier test left active."""
+    with translation.override("zh-hans"):
+        yield
 
 GOOD = {"symptoms": [], "insight": "1", "social": ["1", "2", "1", "1", "2"]}
 
@@ -78,7 +86,8 @@ def test_standard_management_needs_four_followups(n, standard):
 
 def test_program_is_registered_with_the_diagnosis_code():
     p = PROGRAMS["smi"]
-    assert p.diagnosis_codes == ("8",) and str(p.label) == "严重精神障碍患者管理"
+    with translation.override("zh-hans"):
+        assert p.diagnosis_codes == ("8",) and str(p.label) == "严重精神障碍患者管理"
 
 
 # --- through the actions ------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -19,6 +20,13 @@ from jkda.records.rules import today
 from jkda.services.actions import record_service
 
 from .conftest import make_id
+
+
+@pytest.fixture(autouse=True)
+def _chinese():
+    """Messages and labels are checked in Chinese, whatever language an earlier test left active."""
+    with translation.override("zh-hans"):
+        yield
 
 T10 = dt.time(10, 0)
 
@@ -76,7 +84,8 @@ def test_phase_month_course_and_doses():
 
 
 def test_program_is_registered_with_the_diagnosis_code():
-    assert PROGRAMS["tb"].diagnosis_codes == ("9",) and str(PROGRAMS["tb"].label) == "肺结核患者健康管理"
+    with translation.override("zh-hans"):
+        assert PROGRAMS["tb"].diagnosis_codes == ("9",) and str(PROGRAMS["tb"].label) == "肺结核患者健康管理"
 
 
 # --- through the actions ------------------------------------------------------------------------------------
