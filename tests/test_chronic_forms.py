@@ -260,9 +260,12 @@ def test_api_creates_and_reads_a_diabetes_followup(client, city, patient):
                        content_type="application/json")
     assert resp.status_code == 201, resp.content
     out = resp.json()
-    assert out["classification"] == "2" and out["referral_prompt"] == "0"
     assert out["next_visit_date"] == (days_ago(7) + dt.timedelta(days=14)).isoformat()
     fu = DiabetesFollowup.objects.get()
+    assert fu.classification == "2" and fu.referral_prompt == "0" and out["id"] == fu.pk
+    rules = client.get(f"/api/chronic/diabetes_followup/{fu.pk}/assessment").json()
+    assert rules["classification"] == "2" and rules["classification_label"] == "控制不满意"
+    assert rules["controlled"] is False and rules["referral_prompt"] == "0"
     assert fu.fasting_glucose == Decimal("8.4") and fu.symptoms == ["2", "4"]
     assert client.get(f"/api/services/diabetes_followup/{fu.pk}").json()["hba1c"] in ("7.9", 7.9)
     timeline = client.get(f"/api/records/{patient.number}/services").json()
@@ -276,11 +279,12 @@ def test_api_refuses_without_enrolment_and_bad_values(client, city, establish):
             "adherence": "1"}
     resp = client.post(f"/api/records/{rec.number}/services/hypertension_followup", body,
                        content_type="application/json")
-    assert resp.status_code in (400, 422) and "高血压患者健康管理" in resp.content.decode()
+    assert resp.status_code == 422 and "高血压患者健康管理" in str(resp.json()["errors"])
     P.enrol(city.doctor, rec, "hypertension", on=days_ago(30))
     resp = client.post(f"/api/records/{rec.number}/services/hypertension_followup", {**body, "sbp": 70},
                        content_type="application/json")
-    assert resp.status_code in (400, 422) and "sbp" in resp.content.decode()
+    assert resp.status_code == 422 and "收缩压必须高于舒张压" in resp.json()["errors"]["sbp"][0]
+    assert not HypertensionFollowup.objects.exists()
 
 
 # --- the due list ---------------------------------------------------------------------------------------------

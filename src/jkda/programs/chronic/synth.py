@@ -29,11 +29,11 @@ from .models import DiabetesFollowup, HypertensionFollowup
 
 CHUNK = 50_000
 
-ENROL_COLS = ["record_id", "program", "enrolled_on", "source", "institution_id", "enrolled_by_id", "note",
+ENROL_COLS = ["id", "record_id", "program", "enrolled_on", "source", "institution_id", "enrolled_by_id", "note",
               "exited_on", "exit_reason", "exit_note", "version"]
 
 COMMON_COLS = [
-    "record_id", "service_date", "institution_id", "doctor_id", "doctor_name", "form_version", "version",
+    "id", "record_id", "service_date", "institution_id", "doctor_id", "doctor_name", "form_version", "version",
     "created_by_id", "method", "symptoms", "symptoms_other", "sbp", "dbp", "weight", "weight_target", "bmi",
     "bmi_target", "signs_other", "smoking", "smoking_target", "drinking", "drinking_target", "exercise_times",
     "exercise_minutes", "exercise_times_target", "exercise_minutes_target", "psychology", "compliance",
@@ -48,9 +48,9 @@ DM_COLS = COMMON_COLS + ["dorsalis_pedis", "staple_food", "staple_food_target", 
 # Institution diligence tiers: (share of institutions, delay after the suggested date in days (lo, hi),
 # share of patients not seen at all this year).
 TIERS = (
-    (0.35, (-10, 12), 0.03),   # 4+ follow-ups a year
-    (0.30, (20, 110), 0.08),   # 2–3
-    (0.35, (110, 260), 0.15),  # 1–2
+    (0.30, (-10, 12), 0.03),   # 4+ follow-ups a year
+    (0.30, (60, 150), 0.08),   # 2–3
+    (0.40, (150, 300), 0.15),  # 1–2
 )
 
 HTN_DRUGS = (("苯磺酸氨氯地平片", "1", "5mg"), ("硝苯地平缓释片", "2", "20mg"), ("厄贝沙坦片", "1", "150mg"),
@@ -174,7 +174,7 @@ def _visit(rng, program: str, p: Patient, age: int, day: dt.date, previous_contr
     target_w = weight if bmi < 24 else 24 * p.height ** 2
     smoking_target = p.smoking // 2
     row = [
-        record_id, day.isoformat(), inst_id, doctor_id, doctor_name, "2017-3", 1, None, method,
+        0, record_id, day.isoformat(), inst_id, doctor_id, doctor_name, "2017-3", 1, None, method,
         _symptoms(rng, HTN_SYMPTOM_CODES if program == "hypertension" else DM_SYMPTOM_CODES), "",
         sbp, dbp, _d1(weight), _d1(target_w), _d1(bmi), _d1(min(bmi, 23.9)), "",
         p.smoking, smoking_target, _d1(p.drinking), _d1(min(p.drinking, 1.0)), p.ex_times, p.ex_minutes,
@@ -223,6 +223,7 @@ def generate_chronic(ctx) -> None:
     base = (Record.objects.filter(status=Record.Status.ACTIVE, resident__birth_date__lte=adult_birth)
             .order_by("pk"))
     last_id = 0
+    next_id = _next_ids()
     counts = {"hypertension": 0, "diabetes": 0, "hypertension_followups": 0, "diabetes_followups": 0}
     while True:
         rows = list(base.filter(pk__gt=last_id).values_list(
@@ -257,18 +258,41 @@ def generate_chronic(ctx) -> None:
                     enrolled = _day_between(rng, earliest, start - dt.timedelta(days=1))
                 else:
                     enrolled = _day_between(rng, max(earliest, start), as_of)
-                enrol_rows.append((rec_id, program, enrolled.isoformat(), source, inst_id, doc_id, "", None, "",
+                enrol_rows.append((0, rec_id, program, enrolled.isoformat(), source, inst_id, doc_id, "", None, "",
                                    "", 1))
                 counts[program] += 1
                 out.extend(_followups(rng, program, age, birth, enrolled, start, as_of, tier, sex == "1", record))
         with transaction.atomic():
-            w_enrol.write(enrol_rows)
-            w_htn.write(htn_rows)
-            w_dm.write(dm_rows)
+            for writer, rows_, key in ((w_enrol, enrol_rows, "enrol"), (w_htn, htn_rows, "htn"),
+                                       (w_dm, dm_rows, "dm")):
+                first = next_id[key]
+                writer.write([(first + i,) + r[1:] for i, r in enumerate(rows_)])
+                next_id[key] = first + len(rows_)
         counts["hypertension_followups"] += len(htn_rows)
         counts["diabetes_followups"] += len(dm_rows)
+    _reset_sequences()
     for name, n in counts.items():
         ctx.add(name, n)
+
+
+def _next_ids() -> dict[str, int]:
+    """The writer inserts explicit ids (it fills every column): continue after any rows already there."""
+    from django.db.models import Max
+
+    return {key: (model.objects.aggregate(m=Max("id"))["m"] or 0) + 1
+            for key, model in (("enrol", _enrollment_model()), ("htn", HypertensionFollowup),
+                               ("dm", DiabetesFollowup))}
+
+
+def _reset_sequences() -> None:
+    from django.core.management.color import no_style
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for sql in connection.ops.sequence_reset_sql(no_style(), [_enrollment_model(), HypertensionFollowup,
+                                                                      DiabetesFollowup]):
+                cursor.execute(sql)
 
 
 def _enrollment_model():
@@ -297,6 +321,7 @@ def _followups(rng, program, age, birth, enrolled, start, as_of, tier, male, rec
         previous = controlled
         delay = rng.randint(lo, hi)
         if suggested - day < dt.timedelta(days=30):
-            delay = int(math.copysign(min(abs(delay), 14), delay))  # a 2-week recall is kept more closely
+            # a 2-week recall: kept closely by the diligent, late elsewhere
+            delay = int(math.copysign(min(abs(delay), 14), delay)) if lo <= 0 else delay // 2
         day = max(suggested + dt.timedelta(days=delay), day + dt.timedelta(days=7))
     return out
