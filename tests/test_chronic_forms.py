@@ -41,7 +41,8 @@ def patient(city, establish):
 
 def htn(**over):
     data = {"service_date": days_ago(30), "method": "1", "symptoms": ["1"], "sbp": 132, "dbp": 84,
-            "adherence": "1", "adverse_reaction": "1", "drugs": [{"name": "苯磺酸氨氯地平片", "times": "1", "dose": "5mg"}]}
+            "adherence": "1", "adverse_reaction": "1",
+            "drugs": [{"name": "苯磺酸氨氯地平片", "times": "1", "dose": "5mg"}]}
     data.update(over)
     return data
 
@@ -268,8 +269,16 @@ def test_api_creates_and_reads_a_diabetes_followup(client, city, patient):
     assert rules["controlled"] is False and rules["referral_prompt"] == "0"
     assert fu.fasting_glucose == Decimal("8.4") and fu.symptoms == ["2", "4"]
     assert client.get(f"/api/services/diabetes_followup/{fu.pk}").json()["hba1c"] in ("7.9", 7.9)
+    resp = client.patch(f"/api/services/diabetes_followup/{fu.pk}", {"fasting_glucose": "6.2", "version": 1},
+                        content_type="application/json")
+    assert resp.status_code == 200 and resp.json()["version"] == 2
+    fu.refresh_from_db()
+    assert fu.classification == "1" and fu.next_visit_date == R.add_months(days_ago(7), 3)
+    stale = client.patch(f"/api/services/diabetes_followup/{fu.pk}", {"fasting_glucose": "9.2", "version": 1},
+                         content_type="application/json")
+    assert stale.status_code == 409
     timeline = client.get(f"/api/records/{patient.number}/services").json()
-    assert timeline[0]["kind"] == "diabetes_followup" and "8.4" in timeline[0]["summary"]
+    assert timeline[0]["kind"] == "diabetes_followup" and "6.2" in timeline[0]["summary"]
 
 
 def test_api_refuses_without_enrolment_and_bad_values(client, city, establish):

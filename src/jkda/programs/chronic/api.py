@@ -49,7 +49,8 @@ def assessment(request, kind: str, id: int):
     return {"id": obj.pk, "kind": kind, "record": obj.record.number, "service_date": obj.service_date,
             "controlled": obj.controlled, "classification": obj.classification,
             "classification_label": C.CLASSIFICATION.label(obj.classification),
-            "referral_prompt": obj.referral_prompt, "referral_prompt_label": C.REFERRAL_PROMPT.label(obj.referral_prompt),
+            "referral_prompt": obj.referral_prompt,
+            "referral_prompt_label": C.REFERRAL_PROMPT.label(obj.referral_prompt),
             "referral_prompt_text": obj.referral_prompt_text(), "next_visit_date": obj.next_visit_date,
             "next_visit_suggested": obj.next_visit_suggested, "summary": obj.summary()}
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from contextlib import contextmanager
 from decimal import Decimal
 
 from django.conf import settings
@@ -59,9 +60,26 @@ GLUCOSE_RANGE = (Decimal("1.0"), Decimal("40.0"))
 HBA1C_RANGE = (Decimal("3.0"), Decimal("20.0"))
 
 
+_FROZEN: dict | None = None
+
+
 def setting(name: str):
+    if _FROZEN is not None:
+        return _FROZEN[name]
     value = getattr(settings, name, DEFAULTS[name])
     return Decimal(str(value)) if isinstance(DEFAULTS[name], Decimal) else value
+
+
+@contextmanager
+def frozen_settings():
+    """Read every threshold once for a bulk run (the synthetic data calls the rules a million times)."""
+    global _FROZEN
+    values = {name: setting(name) for name in DEFAULTS}
+    _FROZEN = values
+    try:
+        yield values
+    finally:
+        _FROZEN = None
 
 
 def _dec(value) -> Decimal:

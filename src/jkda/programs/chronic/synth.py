@@ -48,9 +48,9 @@ DM_COLS = COMMON_COLS + ["dorsalis_pedis", "staple_food", "staple_food_target", 
 # Institution diligence tiers: (share of institutions, delay after the suggested date in days (lo, hi),
 # share of patients not seen at all this year).
 TIERS = (
-    (0.30, (-10, 12), 0.03),   # 4+ follow-ups a year
-    (0.30, (60, 150), 0.08),   # 2–3
-    (0.40, (150, 300), 0.15),  # 1–2
+    (0.25, (-5, 20), 0.03),    # 4+ follow-ups a year
+    (0.30, (60, 140), 0.08),   # 2–3
+    (0.45, (200, 330), 0.20),  # 1–2
 )
 
 HTN_DRUGS = (("苯磺酸氨氯地平片", "1", "5mg"), ("硝苯地平缓释片", "2", "20mg"), ("厄贝沙坦片", "1", "150mg"),
@@ -200,6 +200,11 @@ def _visit(rng, program: str, p: Patient, age: int, day: dt.date, previous_contr
 
 
 def generate_chronic(ctx) -> None:
+    with R.frozen_settings():
+        _generate(ctx)
+
+
+def _generate(ctx) -> None:
     from jkda.records.models import Record
 
     as_of = ctx.as_of
