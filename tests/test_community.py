@@ -272,7 +272,7 @@ def test_system_fields_are_refused(city):
 @pytest.mark.parametrize("changes,field,message", [
     ({"participants": -1}, "participants", "人数不能为负数。"),
     ({"participants": None}, "participants", "请填写参加人数。"),
-    ({"activity_date": dt.date(Y + 3, 1, 1)}, "activity_date", "日期不能是将来。"),
+    ({"activity_date": dt.date(Y + 3, 1, 1)}, "activity_date", "日期不能晚于今天。"),
     ({"activity_kind": C.BOARD_UPDATE}, "board", "请填写更换的是哪个宣传栏。"),
     ({"materials": [{"name": "折页", "count": "-5"}]}, "materials", "第1行：数量应为0或正整数。"),
     ({"materials": [{"name": "", "count": "5"}]}, "materials", "第1行：请填写资料名称。"),
