@@ -32,7 +32,7 @@ def testprog():
         return "too young" if record.resident_age(on) < 18 else None
 
     saved = dict(PROGRAMS)
-    PROGRAMS["testprog"] = Program("testprog", "测试项目", diagnosis_codes=("2",), eligible=eligible, due=_due)
+    PROGRAMS["testprog"] = Program("testprog", "测试项目", diagnosis_codes=("4",), eligible=eligible, due=_due)
     PROGRAMS["testage"] = Program("testage", "按年龄项目", by_age=True, extra={"age_days": (0, 2000)})
     yield PROGRAMS["testprog"]
     PROGRAMS.clear()
@@ -86,7 +86,7 @@ def test_closing_the_record_ends_every_enrolment(city, establish, testprog):
 
 
 def test_enrol_from_diagnoses(city, establish, testprog):
-    rec = establish(past_diseases=[{"code": "2", "date": "2015-03", "note": ""}])
+    rec = establish(past_diseases=[{"code": "4", "date": "2015-03", "note": ""}])
     assert actions.suggested_programs(rec) == ["testprog"]
     done = actions.enrol_from_diagnoses(city.doctor, rec)
     assert [e.program for e in done] == ["testprog"] and done[0].source == "1"
@@ -126,7 +126,7 @@ def test_call_outcome_is_recorded_and_shown(client, city, establish, testprog):
 
 
 def test_record_page_enrol_and_exit_through_the_web(client, city, establish, testprog):
-    rec = establish(past_diseases=[{"code": "2", "date": "2015-03", "note": ""}])
+    rec = establish(past_diseases=[{"code": "4", "date": "2015-03", "note": ""}])
     client.force_login(city.doctor)
     page = client.get(f"/records/{rec.number}/").content.decode()
     assert "重点人群健康管理" in page and "档案中的既往疾病提示应纳入" in page and "测试项目" in page
