@@ -13,6 +13,8 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.functional import lazy
+from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -26,8 +28,14 @@ from . import rules as R
 from .layout import Section
 
 
+def _between(lo, hi) -> str:
+    return gettext("Give a value between %(lo)s and %(hi)s.") % {"lo": lo, "hi": hi}
+
+
 def _range(lo, hi, message=None):
-    msg = message or _("Give a value between %(lo)s and %(hi)s.") % {"lo": lo, "hi": hi}
+    # lazy: the message is translated when shown, and migrations see the same (untranslated) text whatever the
+    # language active when the models were imported
+    msg = message or lazy(_between, str)(lo, hi)
     return [MinValueValidator(lo, message=msg), MaxValueValidator(hi, message=msg)]
 
 
@@ -108,7 +116,7 @@ class MaternalForm(ServiceForm):
         if self.record_id and self.record.resident.sex != "2":
             errors.setdefault("__all__", []).append(
                 gettext("%(form)s applies to women only: this resident is not recorded as female.")
-                % {"form": self.title()})
+                % {"form": capfirst(self.title())})
         for code, detail in self.ABNORMAL_DETAIL:
             if getattr(self, code) == "2" and not getattr(self, detail).strip():
                 errors.setdefault(detail, []).append(gettext("Describe the abnormality."))
@@ -343,7 +351,7 @@ class PrenatalFirst(ReferralMixin, MaternalForm):
                             "instead.") % {"d": other.service_date.isoformat()})
 
 
-FOLLOWUP_VISITS = [(w.visit, _("visit %(n)d") % {"n": w.visit}) for w in R.WINDOWS]
+FOLLOWUP_VISITS = [(w.visit, format_lazy(_("visit {n}"), n=w.visit)) for w in R.WINDOWS]
 
 
 class PrenatalFollowup(ReferralMixin, MaternalForm):
@@ -485,7 +493,7 @@ class PostpartumBase(MaternalForm):
         if when < delivery:
             errors.setdefault("service_date", []).append(
                 gettext("%(form)s cannot be before the delivery (%(d)s).")
-                % {"form": self.title(), "d": delivery.isoformat()})
+                % {"form": capfirst(self.title()), "d": delivery.isoformat()})
         discharge = self.discharge_date
         if discharge is not None:
             if discharge < delivery:
@@ -494,7 +502,7 @@ class PostpartumBase(MaternalForm):
             elif when < discharge:
                 errors.setdefault("service_date", []).append(
                     gettext("%(form)s cannot be before the discharge (%(d)s).")
-                    % {"form": self.title(), "d": discharge.isoformat()})
+                    % {"form": capfirst(self.title()), "d": discharge.isoformat()})
         first = self.first_check()
         if first is not None and delivery < first.service_date:
             errors.setdefault("delivery_date", []).append(

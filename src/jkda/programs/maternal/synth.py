@@ -15,7 +15,8 @@ import datetime as dt
 import json
 from collections import defaultdict
 
-from django.db import models, transaction
+from django.core.management.color import no_style
+from django.db import connection, models, transaction
 
 from jkda.programs.models import Enrollment
 from jkda.records.models import Record
@@ -31,9 +32,9 @@ DEFAULT_BIRTH_RATE = 0.007  # births per resident a year when an institution has
 AGE_WEIGHT = {20: 0.5, 21: 0.6, 22: 0.8, 23: 0.9, 24: 1.0, 25: 1.2, 26: 1.3, 27: 1.4, 28: 1.5, 29: 1.5, 30: 1.4,
               31: 1.3, 32: 1.2, 33: 1.0, 34: 0.9, 35: 0.7, 36: 0.6, 37: 0.5, 38: 0.4, 39: 0.3, 40: 0.2}
 
-ENR_COLS = ["record_id", "program", "enrolled_on", "source", "institution_id", "enrolled_by_id", "note",
+ENR_COLS = ["id", "record_id", "program", "enrolled_on", "source", "institution_id", "enrolled_by_id", "note",
             "exited_on", "exit_reason", "exit_note", "version"]
-BASE_COLS = ["record_id", "enrollment_id", "service_date", "institution_id", "doctor_id", "doctor_name",
+BASE_COLS = ["id", "record_id", "enrollment_id", "service_date", "institution_id", "doctor_id", "doctor_name",
              "form_version", "version"]
 FIRST_COLS = BASE_COLS + [
     "gestational_weeks", "gestational_days", "age", "gravidity", "parity_vaginal", "parity_caesarean", "lmp", "edd",
@@ -61,15 +62,29 @@ def _blank_columns(model, columns: list[str]) -> list[str]:
 
 
 class _Writer:
+    """Rows without their id: the writer numbers them after the table's highest id (sequences reset at the end)."""
+
     def __init__(self, ctx, model, columns):
+        self.model = model
         self.blank = _blank_columns(model, columns)
         self.pad = ("",) * len(self.blank)
         self.w = ctx.writer(model, columns + self.blank)
+        self.next_id = (model.objects.aggregate(m=models.Max("id"))["m"] or 0) + 1
         self.n = 0
 
-    def write(self, rows):
-        self.w.write([r + self.pad for r in rows])
+    def write(self, rows) -> list[int]:
+        ids = list(range(self.next_id, self.next_id + len(rows)))
+        self.w.write([(i,) + r + self.pad for i, r in zip(ids, rows, strict=True)])
+        self.next_id += len(rows)
         self.n += len(rows)
+        return ids
+
+
+def _reset_sequences(model_list) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as c:
+            for sql in connection.ops.sequence_reset_sql(no_style(), model_list):
+                c.execute(sql)
 
 
 def _iso(d: dt.date | None) -> str | None:
@@ -152,9 +167,7 @@ def generate_maternal(ctx) -> None:
                 exit_on, reason, note = plan["exit"] or (None, "", "")
                 enr_rows.append((rid, R.PROGRAM, plan["first_on"].isoformat(), "2", inst, doc, "", _iso(exit_on),
                                  reason, note, 1))
-            w_enr.write(enr_rows)
-            ids = dict(Enrollment.objects.filter(program=R.PROGRAM, record_id__in=[p[0] for p in plans])
-                       .values_list("record_id", "id"))
+            ids = dict(zip([p[0] for p in plans], w_enr.write(enr_rows), strict=True))
             firsts, fus, pps, c42s = [], [], [], []
             for rid, inst, doc, _b, plan in plans:
                 base = (rid, ids[rid])
@@ -172,6 +185,7 @@ def generate_maternal(ctx) -> None:
             w_fu.write(fus)
             w_pp.write(pps)
             w_42.write(c42s)
+    _reset_sequences([Enrollment, PrenatalFirst, PrenatalFollowup, PostpartumVisit, Postpartum42d])
     ctx.add("maternal_enrolments", w_enr.n)
     ctx.add("prenatal_first", w_first.n)
     ctx.add("prenatal_followup", w_fu.n)
