@@ -412,7 +412,7 @@ def _consistency() -> dict:
         assert (f.gestational_weeks, f.gestational_days) == R.gestational_age(f.lmp, f.service_date)
         assert f.edd == R.edd(f.lmp)
         assert AS_OF - dt.timedelta(days=365) <= f.service_date <= AS_OF
-        early.setdefault(f.institution_id, []).append(f.is_early)
+        early.setdefault(f.institution.code, []).append(f.is_early)
         f.full_clean()  # the stored values pass the form's own rules
     firsts = {f.enrollment_id: f for f in PrenatalFirst.objects.all()}
     for fu in PrenatalFollowup.objects.all():

@@ -20,7 +20,7 @@ from django.db import connection, models, transaction
 
 from jkda.programs.models import Enrollment
 from jkda.records.models import Record
-from jkda.regions.models import PopulationBase, Staff
+from jkda.regions.models import Institution, PopulationBase, Staff
 from jkda.services.base import age_in_years
 
 from . import rules as R
@@ -95,8 +95,8 @@ def _dec(x: float) -> str:
     return f"{x:.1f}"
 
 
-def _institution_profile(ctx, inst_id: int) -> dict:
-    rng = ctx.rng(f"maternal:institution:{inst_id}")
+def _institution_profile(ctx, code: str) -> dict:
+    rng = ctx.rng(f"maternal:institution:{code}")  # by code: ids differ between databases
     return {"early": rng.uniform(0.72, 0.97), "visit": rng.uniform(0.55, 0.95), "postpartum": rng.uniform(0.8, 0.98),
             "on_time": rng.uniform(0.75, 0.97), "check42": rng.uniform(0.65, 0.95)}
 
@@ -130,6 +130,7 @@ def generate_maternal(ctx) -> None:
              for inst, w in weights.items() if w}
     profiles: dict[int, dict] = {}
     names = dict(Staff.objects.values_list("id", "full_name"))
+    codes = dict(Institution.objects.values_list("id", "code"))
     rng = ctx.rng("maternal")
 
     w_enr = _Writer(ctx, Enrollment, ENR_COLS)
@@ -154,7 +155,7 @@ def generate_maternal(ctx) -> None:
             if draw >= p:
                 continue
             if inst not in profiles:
-                profiles[inst] = _institution_profile(ctx, inst)
+                profiles[inst] = _institution_profile(ctx, codes[inst])
             plan = _pregnancy(rng, profiles[inst], as_of, birth)
             if plan is None or plan["first_on"] < established:
                 continue
