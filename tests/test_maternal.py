@@ -311,6 +311,10 @@ def test_web_form_in_chinese_and_create(client, city, pregnant):
     assert obj.edd == pregnant.lmp + 280 * DAY and obj.gestational_weeks == 8
     detail = client.get(resp["Location"]).content.decode()
     assert "预产期" in detail and obj.edd.isoformat() in detail
+    page = client.get(f"/records/{pregnant.number}/services/prenatal_followup/new/").content.decode()
+    for label in ("第2~5次产前随访服务记录表", "宫底高度", "胎心率", "第5次", "主诉"):
+        assert label in page, label
+    assert re.search(r'<option value="2" selected>第2次</option>', page)  # 18+4 weeks: the 16–20 visit
     # a follow-up dated before the first check: the form shows the Chinese message
     resp = client.post(f"/records/{pregnant.number}/services/prenatal_followup/new/", {
         "service_date": (pregnant.lmp + 40 * DAY).isoformat(), "classification": "1", "referral": "1"})
@@ -445,3 +449,35 @@ def test_synth_pregnancies_deterministic_and_consistent(db):
     assert 0.6 <= sum(early) / len(early) < 1
     assert any(note for *_x, note in a["enrol"])
     assert re.fullmatch(r"\d{17}", a["first"][0][0])
+
+
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_synth_pregnancy_plans_keep_the_rules(share):
+    """Thousands of drawn pregnancies (all early or all late registrations) keep the schedule's rules."""
+    import random
+
+    from jkda.programs.maternal.synth import _pregnancy
+
+    rng = random.Random(5)
+    prof = {"early": share, "visit": 0.9, "postpartum": 0.9, "on_time": 0.8, "check42": 0.9}
+    seen = {"lost": 0, "pp": 0, "c42": 0}
+    for _ in range(3000):
+        plan = _pregnancy(rng, prof, AS_OF, dt.date(1995, 1, 1))
+        if plan is None:
+            continue
+        lmp = dt.date.fromisoformat(plan["first_row"][6])
+        assert R.is_early(*R.gestational_age(lmp, plan["first_on"])) is (share == 1.0)
+        for on, row in plan["followups"]:
+            assert plan["first_on"] < on <= AS_OF
+            assert R.window_for_weeks(R.gestational_age(lmp, on)[0]).visit == row[0]
+        exit_on = plan["exit"][0] if plan["exit"] else None
+        if plan["exit"] and plan["exit"][1] == "9" and not plan["c42"]:
+            seen["lost"] += 1
+            assert plan["pp"] is None and all(on < exit_on for on, _row in plan["followups"])
+        if plan["pp"]:
+            seen["pp"] += 1
+            assert dt.date.fromisoformat(plan["pp"][1][1]) <= plan["pp"][0] <= AS_OF
+        if plan["c42"]:
+            seen["c42"] += 1
+            assert exit_on == plan["c42"][0] <= AS_OF
+    assert all(seen.values()), seen

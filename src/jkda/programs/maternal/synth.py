@@ -202,7 +202,9 @@ def _pregnancy(rng, prof: dict, as_of: dt.date, birth: dt.date) -> dict | None:
     if first_on > as_of:
         return None
     day = lambda n: lmp + dt.timedelta(days=n)  # noqa: E731
-    lost_on = day(rng.randint(first_gd + 7, 27 * 7 + 6)) if rng.random() < LOSS_SHARE else None
+    last_loss_day = 27 * 7 + 6  # losses counted here end before 28 weeks
+    lost_on = (day(rng.randint(min(first_gd + 7, last_loss_day), last_loss_day)) if rng.random() < LOSS_SHARE
+               else None)
     delivery_gd = int(min(294, max(245, rng.gauss(277, 9))))
     delivery = day(delivery_gd)
     end = min(x for x in (lost_on, delivery, as_of + dt.timedelta(days=1)) if x is not None)
