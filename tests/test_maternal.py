@@ -234,7 +234,7 @@ def test_postpartum_and_42_day_check_close_the_pregnancy(city, woman):
                                                                "delivery_date": delivery})
     assert check.in_window
     e.refresh_from_db()
-    assert e.exited_on == delivery + 45 * DAY and e.exit_reason == "9" and e.exit_note
+    assert e.exited_on == delivery + 45 * DAY and e.exit_reason == "7" and e.exit_note
     assert PROGRAMS["maternal"].due(Record.objects.filter(pk=woman.pk), TODAY) == []
     # a new pregnancy is a new enrolment; its forms do not see the old one's
     program_actions.enrol(city.doctor, woman, "maternal", on=TODAY)

@@ -17,6 +17,7 @@ EXIT_REASON = vs("program_exit_reason", "jkda", [
     ("4", "转出", "Transferred"),
     ("5", "失访", "Lost to follow-up"),
     ("6", "排除诊断", "Diagnosis excluded"),
+    ("7", "管理结束", "Management completed"),
     ("9", "其他", "Other"),
 ])
 

@@ -623,5 +623,5 @@ def close_pregnancy(enrollment_id: int, on: dt.date) -> None:
                      note=gettext("42-day postpartum check: case closed"))
 
 
-# The core's exit reasons have no "management completed": "other" with a note until it has one.
-EXIT_COMPLETED = "9"
+# Exit reason "management completed" (programs.codes.EXIT_REASON).
+EXIT_COMPLETED = "7"  # programs.codes.EXIT_REASON: management completed
