@@ -298,8 +298,8 @@ class TableWriter:
         now = timezone.now()
         extra_cols, extra_vals = [], []
         for f in meta.concrete_fields:
-            if f.attname in columns:
-                continue
+            if f.attname in columns or (f.primary_key and f.auto_created):
+                continue  # an id left out is given by the database
             if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
                 value = now
             elif f.has_default():
