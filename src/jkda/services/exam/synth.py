@@ -12,7 +12,8 @@ import datetime as dt
 import json
 import random
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Max
 
 from . import rules
 
@@ -21,7 +22,7 @@ _J = json.dumps
 J_EMPTY = _J([])
 
 EXAM_COLS = [
-    "record_id", "service_date", "institution_id", "doctor_id", "doctor_name", "form_version", "version",
+    "id", "record_id", "service_date", "institution_id", "doctor_id", "doctor_name", "form_version", "version",
     "symptoms", "temperature", "pulse", "respiration", "bp_left_sbp", "bp_left_dbp", "bp_right_sbp", "bp_right_dbp",
     "height", "weight", "waist", "bmi", "health_status", "selfcare_level", "cognition", "mmse_score", "emotion",
     "depression_score", "exercise_frequency", "exercise_minutes", "exercise_years", "diet", "smoking_status",
@@ -36,14 +37,14 @@ EXAM_COLS = [
     "nervous", "other_system", "medications", "evaluation", "abnormality_1", "abnormality_2", "guidance",
     "risk_control", "weight_target", "vaccine_suggestion",
 ]
-CARE_COLS = ["record_id", "service_date", "institution_id", "doctor_id", "doctor_name", "form_version", "version",
+CARE_COLS = ["id", "record_id", "service_date", "institution_id", "doctor_id", "doctor_name", "form_version", "version",
              "eating", "grooming", "dressing", "toileting", "moving", "total", "level"]
 
 
 def _tcm_cols():
     from jkda.programs.elderly import rules as er
 
-    return (["record_id", "service_date", "institution_id", "doctor_id", "doctor_name", "form_version", "version",
+    return (["id", "record_id", "service_date", "institution_id", "doctor_id", "doctor_name", "form_version", "version",
              "bmi", "waist"] + [f"q{n}" for n in range(1, er.TCM_QUESTIONS + 1)]
             + [f"{p}_{t}" for t in er.TCM_TYPES for p in ("sum", "result", "guidance")])
 
@@ -77,13 +78,16 @@ class InstitutionRates:
     """Each institution's own shares (examination of the 65+, of others, assessments, TCM), seeded by its id."""
 
     def __init__(self, ctx):
+        from jkda.regions.models import Institution
+
         self.ctx = ctx
+        self.codes = dict(Institution.objects.values_list("id", "code"))  # keyed by code: ids vary between loads
         self.cache: dict[int, tuple[float, float, float, float]] = {}
 
     def __call__(self, inst_id: int):
         got = self.cache.get(inst_id)
         if got is None:
-            r = self.ctx.rng(f"exam-institution-{inst_id}")
+            r = self.ctx.rng(f"exam-institution-{self.codes.get(inst_id, inst_id)}")
             got = self.cache[inst_id] = (0.40 + 0.50 * r.random(), 0.10 + 0.10 * r.random(),
                                          0.75 + 0.22 * r.random(), 0.55 + 0.40 * r.random())
         return got
@@ -150,23 +154,25 @@ def make_exam(rng: random.Random, age: int, male: bool, diseases: set[str]) -> d
                      "adherence": _pick(rng, {"1": 70, "2": 25, "3": 5})})
     symptoms = ["1"] if rng.random() < 0.7 else rng.sample(
         [c for c in ("2", "3", "4", "5", "7", "8", "13", "14", "15", "16", "19", "22", "23")], rng.randint(1, 2))
-    start_smoke = rng.randint(16, 25) if smoker != "1" else None
+    start_smoke = rng.randint(16, max(16, min(25, age - 1))) if smoker != "1" else None
     tc = _clip(rng.gauss(4.8 + 0.004 * a, 0.9), 2.5, 9.5)
     tg = _clip(rng.lognormvariate(0.3 + (0.2 if dm else 0), 0.45), 0.3, 12)
     hdl = _clip(rng.gauss(1.2 if male else 1.4, 0.28), 0.6, 2.6)
     ldl = _clip(tc - hdl - tg / 2.2, 0.8, 7)
     stroke = "7" in diseases
+    exercise = _pick(rng, {"1": 35, "2": 15, "3": 25, "4": 25})
     return {
         "symptoms": _J(symptoms), "temperature": _d1(_clip(rng.gauss(36.5, 0.25), 35.8, 37.4)), "pulse": pulse,
         "respiration": rng.randint(16, 20), "bp_left_sbp": sbp, "bp_left_dbp": dbp, "bp_right_sbp": sbp_r,
         "bp_right_dbp": dbp_r, "height": _d1(height), "weight": _d1(weight), "waist": _d1(waist), "bmi": str(bmi),
-        "exercise_frequency": _pick(rng, {"1": 35, "2": 15, "3": 25, "4": 25}), "diet": _J(
+        "exercise_frequency": exercise, "exercise_minutes": rng.choice((20, 30, 40, 60)) if exercise != "4" else None,
+        "exercise_years": rng.randint(1, 20) if exercise != "4" else None, "diet": _J(
             ["1"] if rng.random() < 0.6 else rng.sample(["2", "3", "4", "5", "6"], rng.randint(1, 2))),
         "smoking_status": smoker, "cigarettes_per_day": rng.randint(5, 30) if smoker == "3" else None,
         "smoking_start_age": start_smoke,
-        "smoking_quit_age": rng.randint(start_smoke + 1, max(start_smoke + 1, age)) if smoker == "2" else None,
+        "smoking_quit_age": rng.randint(min(start_smoke + 1, age), age) if smoker == "2" else None,
         "drinking_frequency": drinks, "alcohol_per_day": _d1(rng.choice((0.5, 1, 2, 3))) if drinks != "1" else None,
-        "drinking_quit": "1" if drinks != "1" else "", "drinking_start_age": rng.randint(18, 30) if drinks != "1"
+        "drinking_quit": "1" if drinks != "1" else "", "drinking_start_age": rng.randint(min(18, age), min(30, age)) if drinks != "1"
         else None, "alcohol_kind": _J(rng.sample(["1", "2", "4"], 1) if drinks != "1" else []),
         "occupational_exposure": "1", "lips": "1",
         "dentition": _J(["1"] if rng.random() < (0.3 if old else 0.75) else rng.sample(["2", "3", "4"], 1)),
@@ -260,6 +266,8 @@ def generate_exams(ctx) -> None:
     elderly_age = rules.elderly_age()
     last = 0
     n_exam = n_care = n_tcm = 0
+    # ids are given (the writer inserts every column); the sequences are reset after the load on PostgreSQL
+    first_id = [(m.objects.aggregate(m=Max("id"))["m"] or 0) + 1 for m in (Exam, SelfCareAssessment, TcmConstitution)]
     while True:
         chunk = list(Record.objects.filter(pk__gt=last, status="active").order_by("pk").values_list(
             "pk", "institution_id", "responsible_doctor_id", "established_on", "resident__birth_date",
@@ -311,14 +319,20 @@ def generate_exams(ctx) -> None:
                 for k in ("health_status", "selfcare_level", "cognition", "emotion"):
                     values[k] = ""
                 values["mmse_score"] = values["depression_score"] = None
-            exams.append(base + tuple(values[c] for c in EXAM_COLS[7:]))
+            exams.append(base + tuple(values[c] for c in EXAM_COLS[8:]))
         with transaction.atomic():
-            w_exam.write(exams)
-            w_care.write(cares)
-            w_tcm.write(tcms)
+            w_exam.write([(n_exam + first_id[0] + i,) + row for i, row in enumerate(exams)])
+            w_care.write([(n_care + first_id[1] + i,) + row for i, row in enumerate(cares)])
+            w_tcm.write([(n_tcm + first_id[2] + i,) + row for i, row in enumerate(tcms)])
         n_exam += len(exams)
         n_care += len(cares)
         n_tcm += len(tcms)
+    if connection.vendor == "postgresql":
+        from django.core.management.color import no_style
+
+        with connection.cursor() as cursor:
+            for sql in connection.ops.sequence_reset_sql(no_style(), [Exam, SelfCareAssessment, TcmConstitution]):
+                cursor.execute(sql)
     ctx.add("health examinations", n_exam)
     ctx.add("elderly self-care assessments", n_care)
     ctx.add("elderly TCM records", n_tcm)
