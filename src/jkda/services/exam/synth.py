@@ -13,11 +13,15 @@ import json
 import random
 
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, TextField
+from django.db.models.functions import Cast
 
 from . import rules
 
 CHUNK = 20_000
+# Past-disease codes that change the values (hypertension, diabetes, coronary heart disease, stroke): looked up in
+# the JSON text (codes are quoted; dates and notes never are a bare quoted code).
+_DISEASE_CODES = ("2", "3", "4", "7")
 _J = json.dumps
 J_EMPTY = _J([])
 
@@ -61,13 +65,44 @@ def _d2(x) -> str:
     return f"{x:.2f}"
 
 
-def _pick(rng: random.Random, weights: dict):
-    r = rng.random() * sum(weights.values())
-    for k, w in weights.items():
-        r -= w
-        if r < 0:
-            return k
-    return k
+class W:
+    """A weighted draw with the cumulative table built once."""
+
+    def __init__(self, weights: dict):
+        self.keys = list(weights)
+        total, cum = 0.0, []
+        for w in weights.values():
+            total += w
+            cum.append(total)
+        self.cum = [c / total for c in cum]
+
+    def __call__(self, rng: random.Random):
+        r = rng.random()
+        for k, c in zip(self.keys, self.cum, strict=True):
+            if r < c:
+                return k
+        return self.keys[-1]
+
+
+_JCACHE: dict[tuple, str] = {}
+
+
+def _JL(codes) -> str:
+    """JSON text of a list of codes (the few distinct lists are encoded once)."""
+    key = tuple(codes)
+    got = _JCACHE.get(key)
+    if got is None:
+        got = _JCACHE[key] = _J(list(key))
+    return got
+
+
+W_SMOKE = (W({"1": 35, "2": 20, "3": 45}), W({"1": 97, "2": 1, "3": 2}))
+W_DRINK = (W({"1": 45, "2": 35, "3": 12, "4": 8}), W({"1": 85, "2": 13, "3": 1.5, "4": 0.5}))
+W_ADH_HTN = W({"1": 75, "2": 20, "3": 5})
+W_ADH_DM = W({"1": 70, "2": 25, "3": 5})
+W_EXERCISE = W({"1": 35, "2": 15, "3": 25, "4": 25})
+W_FRAIL = W({"1": 30, "2": 30, "3": 25, "4": 15})
+W_HEALTH = W({"1": 30, "2": 45, "3": 12, "4": 10, "5": 3})
 
 
 _HTN_DRUGS = ("硝苯地平缓释片", "苯磺酸氨氯地平片", "厄贝沙坦片", "缬沙坦胶囊", "美托洛尔缓释片", "吲达帕胺片")
@@ -118,8 +153,8 @@ def make_exam(rng: random.Random, age: int, male: bool, diseases: set[str]) -> d
     else:
         glucose = _clip(rng.gauss(5.0 + 0.008 * a, 0.55), 3.9, 6.9)
     pulse = round(_clip(rng.gauss(75, 9), 50, 120))
-    smoker = _pick(rng, {"1": 35, "2": 20, "3": 45} if male else {"1": 97, "2": 1, "3": 2})
-    drinks = _pick(rng, {"1": 45, "2": 35, "3": 12, "4": 8} if male else {"1": 85, "2": 13, "3": 1.5, "4": 0.5})
+    smoker = W_SMOKE[0 if male else 1](rng)
+    drinks = W_DRINK[0 if male else 1](rng)
     abnormal = []
     if sbp >= 140 or dbp >= 90:
         abnormal.append("血压偏高")
@@ -148,10 +183,10 @@ def make_exam(rng: random.Random, age: int, male: bool, diseases: set[str]) -> d
     meds = []
     if htn:
         meds.append({"name": rng.choice(_HTN_DRUGS), "usage": "口服", "dose": "1片", "duration": "长期",
-                     "adherence": _pick(rng, {"1": 75, "2": 20, "3": 5})})
+                     "adherence": W_ADH_HTN(rng)})
     if dm:
         meds.append({"name": rng.choice(_DM_DRUGS), "usage": "口服", "dose": "0.5g", "duration": "长期",
-                     "adherence": _pick(rng, {"1": 70, "2": 25, "3": 5})})
+                     "adherence": W_ADH_DM(rng)})
     symptoms = ["1"] if rng.random() < 0.7 else rng.sample(
         [c for c in ("2", "3", "4", "5", "7", "8", "13", "14", "15", "16", "19", "22", "23")], rng.randint(1, 2))
     start_smoke = rng.randint(16, max(16, min(25, age - 1))) if smoker != "1" else None
@@ -160,22 +195,23 @@ def make_exam(rng: random.Random, age: int, male: bool, diseases: set[str]) -> d
     hdl = _clip(rng.gauss(1.2 if male else 1.4, 0.28), 0.6, 2.6)
     ldl = _clip(tc - hdl - tg / 2.2, 0.8, 7)
     stroke = "7" in diseases
-    exercise = _pick(rng, {"1": 35, "2": 15, "3": 25, "4": 25})
+    exercise = W_EXERCISE(rng)
     return {
-        "symptoms": _J(symptoms), "temperature": _d1(_clip(rng.gauss(36.5, 0.25), 35.8, 37.4)), "pulse": pulse,
+        "symptoms": _JL(symptoms), "temperature": _d1(_clip(rng.gauss(36.5, 0.25), 35.8, 37.4)), "pulse": pulse,
         "respiration": rng.randint(16, 20), "bp_left_sbp": sbp, "bp_left_dbp": dbp, "bp_right_sbp": sbp_r,
         "bp_right_dbp": dbp_r, "height": _d1(height), "weight": _d1(weight), "waist": _d1(waist), "bmi": str(bmi),
         "exercise_frequency": exercise, "exercise_minutes": rng.choice((20, 30, 40, 60)) if exercise != "4" else None,
-        "exercise_years": rng.randint(1, 20) if exercise != "4" else None, "diet": _J(
+        "exercise_years": rng.randint(1, 20) if exercise != "4" else None, "diet": _JL(
             ["1"] if rng.random() < 0.6 else rng.sample(["2", "3", "4", "5", "6"], rng.randint(1, 2))),
         "smoking_status": smoker, "cigarettes_per_day": rng.randint(5, 30) if smoker == "3" else None,
         "smoking_start_age": start_smoke,
         "smoking_quit_age": rng.randint(min(start_smoke + 1, age), age) if smoker == "2" else None,
         "drinking_frequency": drinks, "alcohol_per_day": _d1(rng.choice((0.5, 1, 2, 3))) if drinks != "1" else None,
-        "drinking_quit": "1" if drinks != "1" else "", "drinking_start_age": rng.randint(min(18, age), min(30, age)) if drinks != "1"
-        else None, "alcohol_kind": _J(rng.sample(["1", "2", "4"], 1) if drinks != "1" else []),
+        "drinking_quit": "1" if drinks != "1" else "",
+        "drinking_start_age": rng.randint(min(18, age), min(30, age)) if drinks != "1" else None,
+        "alcohol_kind": _JL(rng.sample(["1", "2", "4"], 1) if drinks != "1" else []),
         "occupational_exposure": "1", "lips": "1",
-        "dentition": _J(["1"] if rng.random() < (0.3 if old else 0.75) else rng.sample(["2", "3", "4"], 1)),
+        "dentition": _JL(["1"] if rng.random() < (0.3 if old else 0.75) else rng.sample(["2", "3", "4"], 1)),
         "throat": "1", "vision_left": _d1(_clip(rng.gauss(4.9 - 0.01 * a, 0.15), 4.0, 5.3)),
         "vision_right": _d1(_clip(rng.gauss(4.9 - 0.01 * a, 0.15), 4.0, 5.3)),
         "hearing": "1" if rng.random() < (0.85 if old else 0.99) else "2",
@@ -184,7 +220,7 @@ def make_exam(rng: random.Random, age: int, male: bool, diseases: set[str]) -> d
         "rales": "1", "heart_rate": pulse, "heart_rhythm": "1" if rng.random() < 0.95 else "2", "heart_murmur": "1",
         "abdominal_tenderness": "1", "abdominal_mass": "1", "hepatomegaly": "1", "splenomegaly": "1",
         "shifting_dullness": "1", "oedema": "1" if rng.random() < 0.96 else "4", "dorsalis_pedis": "2",
-        "breast": J_EMPTY if male else _J(["1"]),
+        "breast": J_EMPTY if male else _JL(["1"]),
         "hemoglobin": round(_clip(rng.gauss(145 if male else 128, 12), 80, 185)),
         "wbc": _d1(_clip(rng.gauss(6.3, 1.5), 3.0, 12.5)), "platelets": round(_clip(rng.gauss(225, 55), 80, 450)),
         "urine_protein": "1" if rng.random() < 0.95 else "3",
@@ -202,12 +238,12 @@ def make_exam(rng: random.Random, age: int, male: bool, diseases: set[str]) -> d
         "potassium": _d1(_clip(rng.gauss(4.1, 0.3), 3.2, 5.3)) if old else None,
         "sodium": _d1(_clip(rng.gauss(140, 2.5), 132, 148)) if old else None,
         "ultrasound_abdomen": ("1" if rng.random() < 0.7 else "2") if old else "",
-        "cerebrovascular": _J(["2"] if stroke else ["1"]), "kidney": _J(["1"]),
-        "heart": _J(["3"] if "4" in diseases else ["1"]), "vascular": _J(["1"]), "eye": _J(["1"]),
-        "nervous": _J(["1"]), "other_system": _J(["1"]), "medications": _J(meds),
+        "cerebrovascular": _JL(["2"] if stroke else ["1"]), "kidney": _JL(["1"]),
+        "heart": _JL(["3"] if "4" in diseases else ["1"]), "vascular": _JL(["1"]), "eye": _JL(["1"]),
+        "nervous": _JL(["1"]), "other_system": _JL(["1"]), "medications": _J(meds) if meds else J_EMPTY,
         "evaluation": "2" if abnormal else "1", "abnormality_1": abnormal[0] if abnormal else "",
-        "abnormality_2": abnormal[1] if len(abnormal) > 1 else "", "guidance": _J(guidance),
-        "risk_control": _J(risk), "weight_target": weight_target, "vaccine_suggestion": vaccine,
+        "abnormality_2": abnormal[1] if len(abnormal) > 1 else "", "guidance": _JL(guidance),
+        "risk_control": _JL(risk), "weight_target": weight_target, "vaccine_suggestion": vaccine,
     }
 
 
@@ -221,19 +257,19 @@ def make_selfcare(rng: random.Random, age: int) -> tuple[dict, int, str]:
         if not frail:
             levels[item] = "1" if rng.random() < 0.97 else "2"
         else:
-            levels[item] = _pick(rng, {"1": 30, "2": 30, "3": 25, "4": 15})
+            levels[item] = W_FRAIL(rng)
     total = er.selfcare_total(levels)
     return levels, total, er.selfcare_band(total)
 
 
-_BASE = {1: 45, 2: 30, 3: 17, 4: 6, 5: 2}
-_Q1 = {1: 4, 2: 12, 3: 34, 4: 32, 5: 18}
+_BASE = W({1: 45, 2: 30, 3: 17, 4: 6, 5: 2})
+_Q1 = W({1: 4, 2: 12, 3: 34, 4: 32, 5: 18})
 
 
 def make_tcm(rng: random.Random, bmi, waist) -> tuple[dict[int, int], dict, dict]:
     from jkda.programs.elderly import rules as er
 
-    answers = {n: _pick(rng, _Q1 if n == 1 else _BASE) for n in range(1, er.TCM_QUESTIONS + 1)}
+    answers = {n: (_Q1 if n == 1 else _BASE)(rng) for n in range(1, er.TCM_QUESTIONS + 1)}
     if rng.random() < 0.55:
         for t in rng.sample(er.IMBALANCED, rng.choice((1, 1, 2))):
             lift = rng.choice((1, 1, 2))
@@ -269,9 +305,10 @@ def generate_exams(ctx) -> None:
     # ids are given (the writer inserts every column); the sequences are reset after the load on PostgreSQL
     first_id = [(m.objects.aggregate(m=Max("id"))["m"] or 0) + 1 for m in (Exam, SelfCareAssessment, TcmConstitution)]
     while True:
-        chunk = list(Record.objects.filter(pk__gt=last, status="active").order_by("pk").values_list(
+        chunk = list(Record.objects.filter(pk__gt=last, status="active").order_by("pk").annotate(
+            past=Cast("resident__past_diseases", TextField())).values_list(
             "pk", "institution_id", "responsible_doctor_id", "established_on", "resident__birth_date",
-            "resident__sex", "resident__past_diseases")[:CHUNK])
+            "resident__sex", "past")[:CHUNK])
         if not chunk:
             break
         last = chunk[-1][0]
@@ -296,11 +333,11 @@ def generate_exams(ctx) -> None:
             day = lo + dt.timedelta(days=rng.randint(0, (as_of - lo).days))
             age = rules.age_years(birth, day)
             male = sex == "1"
-            diseases = {d.get("code") for d in (past or []) if isinstance(d, dict)}
+            diseases = {c for c in _DISEASE_CODES if f'"{c}"' in (past or "")}
             values = make_exam(rng, age, male, diseases)
             base = (pk, day.isoformat(), inst, doc, names.get(doc, ""), "2017-3", 1)
             if old:
-                values["health_status"] = _pick(rng, {"1": 30, "2": 45, "3": 12, "4": 10, "5": 3})
+                values["health_status"] = W_HEALTH(rng)
                 values["cognition"] = "1" if rng.random() < 0.95 else "2"
                 values["mmse_score"] = rng.randint(12, 26) if values["cognition"] == "2" else None
                 values["emotion"] = "1" if rng.random() < 0.95 else "2"
