@@ -75,6 +75,7 @@ def test_elderly_exam_through_the_web_form_with_self_care(client, city, old):
     page = client.get(f"/records/{old.number}/services/exam/new/").content.decode()
     assert "老年人健康状态自我评估" in page and "老年人生活自理能力自我评估" in page
     assert "健康体检表" in page and "一般状况" in page and "辅助检查" in page and "收缩压" in page
+    assert "外阴" in page and "宫颈涂片" in page  # a woman
     assert 'value="2" selected' in page  # the self-care level starts from the assessment (轻度依赖)
 
     resp = post_exam(client, old, health_status="2", selfcare_level="", cognition="2", mmse_score="22",
@@ -101,6 +102,7 @@ def test_forty_year_old_exam_has_no_65_plus_section(client, city, young):
     assert "收缩压" in page and "体质指数" in page
     assert "老年人健康状态自我评估" not in page and "老年人认知功能" not in page
     assert 'type="hidden" name="health_status"' in page
+    assert 'type="hidden" name="vulva"' in page and "宫颈涂片" not in page  # a man: no gynaecology
     # a value sent anyway for the hidden items is ignored
     resp = post_exam(client, young, health_status="1", cognition="2", mmse_score="10", height="175",
                      weight="70")

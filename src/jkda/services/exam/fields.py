@@ -30,29 +30,26 @@ class _DerivedFormField:
         return super().get_bound_field(form, field_name)
 
 
-class _ElderlyFormField:
-    """Hidden (and ignored) unless the form's resident is 65 or older on the service date (or today)."""
+class _ConditionalFormField:
+    """Hidden (and ignored) when the form's instance says the item does not apply to this resident: its
+    `hidden_fields()` names it (the 65+ items for a younger resident, gynaecology for a man)."""
 
     def get_bound_field(self, form, field_name):
         instance = getattr(form, "instance", None)
-        if instance is not None and not applies_to_elderly(instance):
+        hidden = instance.hidden_fields() if hasattr(instance, "hidden_fields") else ()
+        if field_name in hidden:
             self.widget = forms.HiddenInput()
             self.disabled = True
             self.required = False
         return super().get_bound_field(form, field_name)
 
 
-def applies_to_elderly(instance) -> bool:
+def service_day(instance) -> dt.date:
+    """The form's service date, or today while a new form has none yet."""
     from jkda.records.rules import today
 
-    from .rules import is_elderly
-
-    if not getattr(instance, "record_id", None):
-        return True
     on = getattr(instance, "service_date", None)
-    if not isinstance(on, dt.date):
-        on = today()
-    return is_elderly(instance.record.resident.birth_date, on)
+    return on if isinstance(on, dt.date) else today()
 
 
 def _retype(field, mixin, tag):
@@ -86,16 +83,17 @@ class DerivedCodeField(CodeField):
         return field
 
 
-class ElderlyCodeField(CodeField):
-    """A 65+ item (老年人…*): on the form only for residents aged 65 or more."""
+class ConditionalCodeField(CodeField):
+    """An item that applies to some residents only (老年人…* for 65+, 妇科 for women): hidden on the web form for
+    the others (the model's clean() refuses a value sent anyway)."""
 
     def formfield(self, **kwargs):
-        return _retype(super().formfield(**kwargs), _ElderlyFormField, "Elderly")
+        return _retype(super().formfield(**kwargs), _ConditionalFormField, "Conditional")
 
 
-class ElderlySmallIntegerField(models.PositiveSmallIntegerField):
+class ConditionalSmallIntegerField(models.PositiveSmallIntegerField):
     def formfield(self, **kwargs):
-        return _retype(super().formfield(**kwargs), _ElderlyFormField, "Elderly")
+        return _retype(super().formfield(**kwargs), _ConditionalFormField, "Conditional")
 
 
 @deconstructible
@@ -118,3 +116,8 @@ class Between:
 
     def __hash__(self):
         return hash((self.lo, self.hi))
+
+
+class ConditionalCharField(models.CharField):
+    def formfield(self, **kwargs):
+        return _retype(super().formfield(**kwargs), _ConditionalFormField, "Conditional")

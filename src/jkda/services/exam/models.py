@@ -17,7 +17,14 @@ from jkda.services.base import ServiceForm
 
 from . import codes as C
 from . import rules
-from .fields import Between, DerivedDecimalField, ElderlyCodeField, ElderlySmallIntegerField
+from .fields import (
+    Between,
+    ConditionalCharField,
+    ConditionalCodeField,
+    ConditionalSmallIntegerField,
+    DerivedDecimalField,
+    service_day,
+)
 from .layout import Column, Section
 
 
@@ -73,15 +80,15 @@ class Exam(ServiceForm):
     weight = num(_("weight (kg)"), 10, 300, 4, 1)
     waist = num(_("waist (cm)"), 30, 200, 4, 1)
     bmi = DerivedDecimalField(_("body mass index (kg/m²)"), max_digits=4, decimal_places=1, null=True, blank=True)
-    health_status = ElderlyCodeField(_("elderly self-assessed health status"), valueset=C.HEALTH_STATUS,
+    health_status = ConditionalCodeField(_("elderly self-assessed health status"), valueset=C.HEALTH_STATUS,
                                      blank=True, default="")
-    selfcare_level = ElderlyCodeField(_("elderly self-care ability"), valueset=C.SELFCARE_LEVEL, blank=True,
+    selfcare_level = ConditionalCodeField(_("elderly self-care ability"), valueset=C.SELFCARE_LEVEL, blank=True,
                                       default="", help_text=_("from this year's self-care assessment when empty"))
-    cognition = ElderlyCodeField(_("elderly cognitive function"), valueset=C.SCREEN, blank=True, default="")
-    mmse_score = ElderlySmallIntegerField(_("mini-mental state examination score"), null=True, blank=True,
+    cognition = ConditionalCodeField(_("elderly cognitive function"), valueset=C.SCREEN, blank=True, default="")
+    mmse_score = ConditionalSmallIntegerField(_("mini-mental state examination score"), null=True, blank=True,
                                           validators=[Between(0, 30)])
-    emotion = ElderlyCodeField(_("elderly emotional state"), valueset=C.SCREEN, blank=True, default="")
-    depression_score = ElderlySmallIntegerField(_("geriatric depression score"), null=True, blank=True,
+    emotion = ConditionalCodeField(_("elderly emotional state"), valueset=C.SCREEN, blank=True, default="")
+    depression_score = ConditionalSmallIntegerField(_("geriatric depression score"), null=True, blank=True,
                                                 validators=[Between(0, 30)])
 
     # --- 生活方式 -------------------------------------------------------------------------------------------
@@ -147,11 +154,11 @@ class Exam(ServiceForm):
     dorsalis_pedis = code(_("dorsalis pedis pulse"), C.DORSALIS)
     rectal = code(_("digital rectal examination"), C.RECTAL)
     breast = codes(_("breast"), C.BREAST)
-    vulva = code(_("vulva"), C.NOT_ABNORMAL)
-    vagina = code(_("vagina"), C.NOT_ABNORMAL)
-    cervix = code(_("cervix"), C.NOT_ABNORMAL)
-    uterus = code(_("uterus"), C.NOT_ABNORMAL)
-    adnexa = code(_("adnexa"), C.NOT_ABNORMAL)
+    vulva = ConditionalCodeField(_("vulva"), valueset=C.NOT_ABNORMAL, blank=True, default="")
+    vagina = ConditionalCodeField(_("vagina"), valueset=C.NOT_ABNORMAL, blank=True, default="")
+    cervix = ConditionalCodeField(_("cervix"), valueset=C.NOT_ABNORMAL, blank=True, default="")
+    uterus = ConditionalCodeField(_("uterus"), valueset=C.NOT_ABNORMAL, blank=True, default="")
+    adnexa = ConditionalCodeField(_("adnexa"), valueset=C.NOT_ABNORMAL, blank=True, default="")
     physical_other = text(_("other findings"), 200)
 
     # --- 辅助检查 -------------------------------------------------------------------------------------------
@@ -190,8 +197,9 @@ class Exam(ServiceForm):
     ultrasound_abdomen_note = text(_("abdominal ultrasound abnormality"))
     ultrasound_other = code(_("other ultrasound"), C.NORMAL)
     ultrasound_other_note = text(_("other ultrasound abnormality"))
-    cervical_smear = code(_("cervical smear"), C.NORMAL)
-    cervical_smear_note = text(_("cervical smear abnormality"))
+    cervical_smear = ConditionalCodeField(_("cervical smear"), valueset=C.NORMAL, blank=True, default="")
+    cervical_smear_note = ConditionalCharField(_("cervical smear abnormality"), max_length=100, blank=True,
+                                               default="")
     tests_other = text(_("other tests"), 200)
 
     # --- 现存主要健康问题 -------------------------------------------------------------------------------------
@@ -302,7 +310,19 @@ class Exam(ServiceForm):
         verbose_name_plural = _("health examinations")
         indexes = [models.Index(fields=["record", "service_date"], name="exam_record_date")]
 
-    # --- timeline, initial values ----------------------------------------------------------------------------
+    # --- timeline, initial values, items that do not apply ----------------------------------------------------
+
+    def hidden_fields(self) -> tuple[str, ...]:
+        """Items of the paper form that do not apply to this resident (hidden on the web form and the page)."""
+        if not self.record_id:
+            return ()
+        resident = self.record.resident
+        hidden = ()
+        if not rules.is_elderly(resident.birth_date, service_day(self)):
+            hidden += ELDERLY_FIELDS
+        if resident.sex == "1":
+            hidden += GYNAECOLOGY_FIELDS + ("cervical_smear", "cervical_smear_note")
+        return hidden
 
     def summary(self) -> str:
         parts = []
@@ -387,7 +407,7 @@ class Exam(ServiceForm):
                     err(name, gettext("This age is older than the resident is now."))
 
         if self.record_id and self.record.resident.sex == "1":
-            for name in GYNAECOLOGY_FIELDS + ("cervical_smear",):
+            for name in GYNAECOLOGY_FIELDS + ("cervical_smear", "cervical_smear_note"):
                 if getattr(self, name):
                     err(name, gettext("Gynaecological items apply to women only."))
         abnormal = [getattr(self, f"abnormality_{i}") for i in range(1, 5)]
