@@ -299,3 +299,24 @@ def test_elderly_managed_needs_exam_assessment_and_guidance(city, establish, old
         f"q{n}": 2 for n in range(1, 34)}})
     assert elderly_managed([old.pk, other.pk], TODAY.year) == {old.pk, other.pk}
     assert elderly_managed(Record.objects.all(), TODAY.year - 1) == set()
+
+
+def test_api_patch_recomputes_bmi_and_checks_the_version(client, city, young):
+    client.force_login(city.doctor)
+    exam_id = api_exam(client, young).json()["id"]
+    resp = client.patch(f"/api/services/exam/{exam_id}", json.dumps({"weight": "80", "version": 1}),
+                        content_type="application/json")
+    assert resp.status_code == 200, resp.content
+    assert Decimal(str(resp.json()["bmi"])) == Decimal("27.7") and resp.json()["version"] == 2
+    stale = client.patch(f"/api/services/exam/{exam_id}", json.dumps({"weight": "81", "version": 1}),
+                         content_type="application/json")
+    assert stale.status_code == 409
+    assert client.get(f"/api/services/exam/{exam_id}").json()["weight"] in ("80.0", 80.0, "80")
+
+
+def test_record_page_shows_the_elderly_program_and_the_forms(client, city, old, young):
+    client.force_login(city.doctor)
+    page = client.get(f"/records/{old.number}/").content.decode()
+    assert "老年人健康管理" in page and "健康体检表" in page and "老年人生活自理能力评估表" in page
+    page = client.get(f"/records/{young.number}/").content.decode()
+    assert "健康体检表" in page and "老年人生活自理能力评估表" not in page
