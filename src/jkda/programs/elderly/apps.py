@@ -6,3 +6,8 @@ class ElderlyConfig(AppConfig):
     name = "jkda.programs.elderly"
     label = "elderly"
     verbose_name = _("Elderly health management")
+
+    def ready(self):
+        from .program import register_programs
+
+        register_programs()
