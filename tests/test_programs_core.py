@@ -98,12 +98,12 @@ def test_worklist_due_overdue_and_scope(city, establish, testprog):
     b = establish(name="乙", institution=city.hospital, village=city.v3, actor=city.town_doctor)
     actions.enrol(city.doctor, a, "testprog", on=today() - dt.timedelta(days=20))  # due 10 days ago
     actions.enrol(city.town_doctor, b, "testprog", on=today() - dt.timedelta(days=5))  # due in 5 days
-    rows = worklist(city.doctor, today())
+    rows = worklist(city.doctor, today(), program="testprog")
     assert [(r.record.pk, r.overdue, r.days) for r in rows] == [(a.pk, True, 10)]
-    rows = worklist(city.town_doctor, today())
+    rows = worklist(city.town_doctor, today(), program="testprog")
     assert [(r.record.pk, r.overdue, r.days) for r in rows] == [(b.pk, False, -5)]
-    assert worklist(city.town_doctor, today(), status="overdue") == []
-    assert len(worklist(city.admin, today())) == 2
+    assert worklist(city.town_doctor, today(), program="testprog", status="overdue") == []
+    assert len(worklist(city.admin, today(), program="testprog")) == 2
 
 
 def test_call_outcome_is_recorded_and_shown(client, city, establish, testprog):
@@ -155,7 +155,7 @@ def test_api_enrol_exit_and_worklist(client, city, establish, testprog):
     r = client.post(f"/api/records/{rec.number}/enrollments", {"program": "testprog"},
                     content_type="application/json")
     assert r.status_code == 422
-    r = client.get("/api/worklist?status=overdue")
+    r = client.get("/api/worklist?status=overdue&program=testprog")
     assert [(x["record"], x["overdue"]) for x in r.json()] == [(rec.number, True)]
     r = client.post(f"/api/records/{rec.number}/enrollments/{eid}/exit",
                     {"exited_on": str(today()), "exit_reason": "4"}, content_type="application/json")

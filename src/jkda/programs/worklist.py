@@ -115,5 +115,5 @@ def screening(user, as_of: dt.date, *, village_code: str = "") -> tuple[list[Row
     for r in rows:
         groups[(r.record.village.name, age_band(r.record.resident_age(as_of)))][r.item.item] += 1
     rows.sort(key=lambda r: (r.record.village.code, r.record.resident.birth_date, r.record.resident.name_pinyin))
-    out = [ScreeningGroup(v, b, c) for (v, b), c in sorted(groups.items())]
+    out = [ScreeningGroup(v, b, dict(c)) for (v, b), c in sorted(groups.items())]  # a Counter hides .items
     return rows, out

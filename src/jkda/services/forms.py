@@ -113,7 +113,9 @@ def display_value(obj: ServiceForm, name: str) -> str:
 
 
 def display_sections(obj: ServiceForm):
+    """The paper layout with the stored values, without the items that do not apply (`hidden_fields()`)."""
     model = type(obj)
-    names = editable_fields(model)
+    hidden = set(getattr(obj, "hidden_fields", lambda: ())())
+    names = [n for n in editable_fields(model) if n not in hidden]
     return [(section, [[(n, field_label(model, n), display_value(obj, n)) for n in line] for line in lines])
             for section, lines in laid_out_sections(names, model.SECTIONS)]
