@@ -91,3 +91,46 @@ def card(request, number: str):
         "due": [{"item": i.item, "kind": i.kind, "category": i.category, "due_on": i.due_on,
                  "window_end": i.window_end, "overdue": i.overdue(as_of)} for i in items],
     }
+
+
+def _repair_generic_endpoints() -> None:
+    """Work around `services.api`: under its `from __future__ import annotations` the generated create and patch
+    views carry their payload annotation as the strings "In" / "Patch", which ninja cannot resolve (the payload
+    becomes a query parameter of an undefined type and every POST/PATCH fails with a 500). Give this app's kinds
+    their schemas (ninja's create_schema returns the classes the core already made); a no-op once the core sets the
+    annotations itself."""
+    from ninja.orm import create_schema
+    from ninja.signature import ViewSignature
+
+    from jkda.services import api as core
+    from jkda.services.forms import editable_fields
+
+    from .models import (
+        ChildTcm,
+        InfantCheck,
+        NewbornVisit,
+        PreschoolCheck,
+        ToddlerCheck,
+        VaccinationCertificate,
+        VaccineDose,
+    )
+
+    for model in (NewbornVisit, InfantCheck, ToddlerCheck, PreschoolCheck, ChildTcm, VaccinationCertificate,
+                  VaccineDose):
+        names = editable_fields(model)
+        schemas = {
+            "In": create_schema(model, name=f"{model.__name__}In", fields=names, optional_fields=names),
+            "Patch": create_schema(model, name=f"{model.__name__}Patch", fields=names, optional_fields=names,
+                                   custom_fields=[("version", int | None, None)]),
+        }
+        for path in (f"/records/{{number}}/services/{model.kind}", f"/services/{model.kind}/{{id}}"):
+            view = core.router.path_operations.get(path)
+            for op in getattr(view, "operations", []):
+                annotation = op.view_func.__annotations__.get("payload")
+                if isinstance(annotation, str) and annotation in schemas:
+                    op.view_func.__annotations__["payload"] = schemas[annotation]
+                    op.signature = ViewSignature(op.path, op.view_func)
+                    op.models = op.signature.models
+
+
+_repair_generic_endpoints()

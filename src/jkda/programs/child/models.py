@@ -28,6 +28,8 @@ MAX_CHILD_DAYS = rules.child_age_days_limit()
 
 
 def _code(label, valueset, blank=True, **kw):
+    if blank:
+        kw.setdefault("default", "")
     return CodeField(label, valueset=valueset, blank=blank, **kw)
 
 
@@ -42,7 +44,7 @@ def _num(label, lo, hi):
 
 
 def _text(label, n=100):
-    return models.CharField(label, max_length=n, blank=True)
+    return models.CharField(label, max_length=n, blank=True, default="")
 
 
 # --- newborn home visit -------------------------------------------------------------------------------------------

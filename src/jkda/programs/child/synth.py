@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
+from django.core.management.color import no_style
+from django.db import connection, transaction
+from django.db.models import Max
 
 from . import rules as R
 from .models import (
@@ -164,11 +166,14 @@ def generate_children(ctx) -> None:
         habits[inst_id] = InstitutionHabits(rng_inst)
         codes[inst_id] = code
     rng = ctx.rng("child")
-    writers = {
-        "dose": ctx.writer(VaccineDose, DOSE_COLS), "cert": ctx.writer(VaccinationCertificate, CERT_COLS),
-        "newborn": ctx.writer(NewbornVisit, NEWBORN_COLS), "tcm": ctx.writer(ChildTcm, TCM_COLS),
-        **{kind: ctx.writer(model, CHECK_COLS) for kind, model in CHECK_MODELS.items()},
+    models_cols = {
+        "dose": (VaccineDose, DOSE_COLS), "cert": (VaccinationCertificate, CERT_COLS),
+        "newborn": (NewbornVisit, NEWBORN_COLS), "tcm": (ChildTcm, TCM_COLS),
+        **{kind: (model, CHECK_COLS) for kind, model in CHECK_MODELS.items()},
     }
+    # primary keys are assigned here (the writer inserts plain rows), after any rows already there
+    writers = {k: ctx.writer(m, ["id", *cols]) for k, (m, cols) in models_cols.items()}
+    next_id = {k: (m.objects.aggregate(n=Max("id"))["n"] or 0) + 1 for k, (m, _c) in models_cols.items()}
     oldest = R.add_months(as_of, -12 * R.CHILD_MAX_YEARS)
     base_qs = (Record.objects.filter(status=Record.Status.ACTIVE, resident__birth_date__gt=oldest,
                                      resident__birth_date__lte=as_of).order_by("pk"))
@@ -224,11 +229,17 @@ def generate_children(ctx) -> None:
                                        check.code, tcm_guidance[check.code]))
         with transaction.atomic():
             for key, rows in out.items():
-                writers[key].write(rows)
+                first = next_id[key]
+                writers[key].write([(first + i, *row) for i, row in enumerate(rows)])
+                next_id[key] = first + len(rows)
         counts["child_certificates"] += len(out["cert"])
         counts["child_doses"] += len(out["dose"])
         counts["child_newborn_visits"] += len(out["newborn"])
         counts["child_checks"] += sum(len(out[k]) for k in CHECK_MODELS)
         counts["child_tcm"] += len(out["tcm"])
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for sql in connection.ops.sequence_reset_sql(no_style(), [m for m, _c in models_cols.values()]):
+                cursor.execute(sql)
     for name, n in counts.items():
         ctx.add(name, n)
