@@ -193,3 +193,24 @@ def test_due_dates_never_before_minimum_age_and_monotone_in_delay(birth, delay):
         assert a >= spec.min_date(birth) and b >= a
         on_time[spec.key] = a
         late[spec.key] = b + dt.timedelta(days=delay)
+
+
+@given(st.dates(min_value=D(2019, 1, 1), max_value=D(2026, 11, 1)), st.integers(min_value=0, max_value=22),
+       st.sampled_from(["timely", "deadline"]))
+def test_next_doses_agree_with_the_card(birth, n_given, rule):
+    """The work list's next doses are the card's first ungiven dose of each vaccine, with the same state."""
+    as_of = D(2026, 11, 23)
+    given = {}
+    for spec in R.VACCINE_SCHEDULE[:n_given]:
+        day = R.dose_due(spec, birth, given)
+        if day <= as_of:
+            given[spec.key] = day
+    plan = R.vaccine_plan(birth, given, as_of, rule)
+    first = {}
+    for p in plan:
+        if p.given_on is None and p.vaccine not in first:
+            first[p.vaccine] = p
+    expected = [(p.vaccine, p.dose, p.due, p.window_end, p.status) for p in first.values()
+                if p.due <= as_of + dt.timedelta(days=30) and R.is_child(birth, p.due)]
+    got = [(p.vaccine, p.dose, p.due, p.window_end, p.status) for p in R.next_doses(birth, given, as_of, 30, rule)]
+    assert sorted(got) == sorted(expected)

@@ -15,7 +15,6 @@ Nothing here touches the database except through arguments; program.py queries, 
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from dataclasses import dataclass
 
@@ -28,11 +27,21 @@ from django.utils.translation import gettext_lazy as _
 CHILD_MAX_YEARS = 7  # the program covers children up to (not including) the 7th birthday
 
 
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day `months` later; the month's last day where it is shorter (31 Jan + 1 month = 28/29 Feb)."""
-    y, m = divmod(day.year * 12 + day.month - 1 + months, 12)
-    m += 1
-    return dt.date(y, m, min(day.day, calendar.monthrange(y, m)[1]))
+    """The same day `months` later; the month's last day where it is shorter (31 Jan + 1 month = 28/29 Feb).
+
+    (No calendar.monthrange: this runs a few million times when the synthetic city is made.)"""
+    if not months:
+        return day
+    y, m0 = divmod(day.year * 12 + day.month - 1 + months, 12)
+    d = day.day
+    if d > 28:
+        last = 29 if m0 == 1 and y % 4 == 0 and (y % 100 != 0 or y % 400 == 0) else _MONTH_DAYS[m0]
+        d = min(d, last)
+    return dt.date(y, m0 + 1, d)
 
 
 def at_age(birth: dt.date, months: int = 0, days: int = 0) -> dt.date:
@@ -290,16 +299,25 @@ def vaccine_plan(birth: dt.date, given: dict[tuple[str, int], dt.date], as_of: d
 
 def next_doses(birth: dt.date, given: dict[tuple[str, int], dt.date], as_of: dt.date, horizon_days: int = 30,
                rule: str | None = None) -> list[PlannedDose]:
-    """The next ungiven dose of each vaccine that is due by as_of + horizon (the work list's items)."""
+    """The next ungiven dose of each vaccine that is due by as_of + horizon (the work list's items).
+
+    The same statuses as vaccine_plan, computed only for the first missing dose of each vaccine (this runs for
+    every child of a work list)."""
+    rule = rule or overdue_rule()
     horizon = as_of + dt.timedelta(days=horizon_days)
+    limit = add_months(birth, 12 * CHILD_MAX_YEARS)
     seen: set[str] = set()
     out = []
-    for p in vaccine_plan(birth, given, as_of, rule):
-        if p.given_on is not None or p.vaccine in seen:
+    for spec in VACCINE_SCHEDULE:
+        if spec.vaccine in seen or spec.key in given:
             continue
-        seen.add(p.vaccine)
-        if p.due <= horizon and is_child(birth, p.due):
-            out.append(p)
+        seen.add(spec.vaccine)
+        due = dose_due(spec, birth, given)
+        if due > horizon or due >= limit:
+            continue
+        end = dose_window_end(spec, birth, due, rule)
+        status = "overdue" if end < as_of else "due" if due <= as_of else "upcoming"
+        out.append(PlannedDose(spec, due, end, None, status))
     return out
 
 

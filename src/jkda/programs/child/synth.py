@@ -94,32 +94,45 @@ class InstitutionHabits:
         self.tcm = rng.uniform(0.55, 0.85)
 
 
-def _doses(rng, habits, birth, as_of, base, inst_code) -> list[tuple]:
+# (vaccine, dose, months, days, previous dose key, interval, at birth, manufacturers, sites) per scheduled dose
+_PLAN = tuple((d.key, d.vaccine, d.dose, d.months, d.days, d.previous, dt.timedelta(days=d.interval_days),
+               d.months == 0, MANUFACTURERS[d.vaccine], SITES[d.vaccine]) for d in R.VACCINE_SCHEDULE)
+
+
+def _doses(rng, habits, birth, as_of, base) -> list[tuple]:
+    """Every dose of the schedule up to as_of, by the same due rule as the forms (rules.dose_due), inlined."""
     given: dict[tuple[str, int], dt.date] = {}
     skipped: set[str] = set()
+    at_months: dict[int, dt.date] = {}
     rows = []
-    for spec in R.VACCINE_SCHEDULE:
-        if spec.vaccine in skipped:
+    rand, randint, choice = rng.random, rng.randint, rng.choice
+    rec_id, rest = base[0], base[1:]
+    for key, vaccine, dose, months, days, prev, interval, at_birth, makers, sites in _PLAN:
+        if vaccine in skipped:
             continue
-        if rng.random() < habits.missing:
-            skipped.add(spec.vaccine)
+        if rand() < habits.missing:
+            skipped.add(vaccine)
             continue
-        due = R.dose_due(spec, birth, given)
-        if spec.key == ("HepB", 1):
-            delay = 0
-        elif rng.random() < habits.on_time:
-            delay = rng.randint(0, 3 if spec.months == 0 else 24)
+        due = at_months.get(months)
+        if due is None:
+            due = at_months[months] = R.add_months(birth, months)
+        if days:
+            due += dt.timedelta(days=days)
+        if prev is not None and interval and prev in given:
+            due = max(due, given[prev] + interval)
+        if key == ("HepB", 1):
+            day = due
+        elif rand() < habits.on_time:
+            day = due + dt.timedelta(days=randint(0, 3 if at_birth else 24))
         else:
-            delay = rng.randint(32, 150)
-        day = due + dt.timedelta(days=delay)
+            day = due + dt.timedelta(days=randint(32, 150))
         if day > as_of:
-            skipped.add(spec.vaccine)
+            skipped.add(vaccine)
             continue
-        given[spec.key] = day
-        unit = rng.choice(BIRTH_HOSPITALS) if spec.months == 0 else ""
-        rows.append((*base[:1], day.isoformat(), *base[1:], "2017-3", 1, spec.vaccine, spec.dose,
-                     f"{day.year}{rng.randint(100000, 999999)}", rng.choice(MANUFACTURERS[spec.vaccine]),
-                     rng.choice(SITES[spec.vaccine]), unit))
+        given[key] = day
+        iso = day.isoformat()
+        rows.append((rec_id, iso, *rest, "2017-3", 1, vaccine, dose, f"{iso[:4]}{randint(100000, 999999)}",
+                     choice(makers), choice(sites), choice(BIRTH_HOSPITALS) if at_birth else ""))
     return rows
 
 
@@ -201,7 +214,7 @@ def generate_children(ctx) -> None:
                 day = min(as_of, birth + dt.timedelta(days=rng.randint(0, 40)))
                 out["cert"].append((rec_id, day.isoformat(), inst_id, doc_id, doc_name or "", "2017-3", 1,
                                     f"{codes[inst_id]}{birth.year}{serial:07d}", f"{codes[inst_id]}-{serial:06d}"))
-            out["dose"].extend(_doses(rng, h, birth, as_of, base, codes[inst_id]))
+            out["dose"].extend(_doses(rng, h, birth, as_of, base))
             if birth > year_ago and rng.random() < h.newborn:
                 row = _newborn(rng, birth, as_of, base, male)
                 if row is not None:
