@@ -39,9 +39,10 @@ def frozen(monkeypatch):
     """The tests' "today" (a date not after the real one), for the forms' rules and the pages."""
     import jkda.programs.child.api as api_mod
     import jkda.programs.child.views as views_mod
+    import jkda.programs.views as program_views
     import jkda.records.rules as record_rules
 
-    for mod in (record_rules, views_mod, api_mod):
+    for mod in (record_rules, views_mod, api_mod, program_views):
         monkeypatch.setattr(mod, "today", lambda: TODAY)
     assert TODAY <= dt.date.today() + dt.timedelta(days=1)
 
@@ -231,6 +232,17 @@ def test_card_page_in_chinese(client, city, child):
     nav = client.get("/immunisation/").content.decode()
     assert "预防接种" in nav and "王小宝" in nav and f"/records/{child.number}/immunisation/" in nav
     assert client.get("/immunisation/", {"q": child.number}).url == f"/records/{child.number}/immunisation/"
+
+
+def test_work_list_and_screening_show_the_child(client, city, child):
+    give_on_time(child, city.doctor, skip={("MMR", 1)})
+    client.force_login(city.doctor)
+    html = client.get("/worklist/", {"scope": "institution", "program": "child"}).content.decode()
+    assert "麻腮风疫苗 第1剂" in html and "8月龄健康检查" in html and "6月龄中医药健康管理" in html
+    assert f"/records/{child.number}/services/vaccination/new/" in html
+    assert f"/records/{child.number}/services/child_check_infant/new/" in html
+    html = client.get("/screening/").content.decode()
+    assert "8月龄健康检查" in html and "王小宝" in html
 
 
 def test_web_form_refuses_an_early_dose(client, city, child):
