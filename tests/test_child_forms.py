@@ -225,7 +225,7 @@ def test_card_page_in_chinese(client, city, child):
     html = client.get(f"/records/{child.number}/immunisation/").content.decode()
     assert "预防接种卡" in html and "320506202600001" in html and "麻腮风疫苗" in html
     row = html.split('id="dose-MMR-1"')[1].split("</tr>")[0]
-    assert "逾期" in row and "2026-09-30" in row and "8个月" in row
+    assert "逾期" in row and "2026-09-30" in row and "8月龄" in row
     row = html.split('id="dose-HepB-1"')[1].split("</tr>")[0]
     assert "已接种" in row and "202601A" in row
     assert f'href="/records/{child.number}/services/vaccination/new/"' in html
