@@ -29,10 +29,10 @@ from django.utils.translation import gettext_lazy as _
 from jkda.access.scope import WRITE_ROLES, assignable_institutions
 from jkda.codes import valuesets as V
 from jkda.codes.fields import CodeField, CodeListField
+from jkda.records.layout import Column, Section  # noqa: F401 - re-exported for the forms of other apps
 from jkda.regions.models import Division, Institution, Staff
 
 from . import actions
-from .layout import Column, Section  # noqa: F401 - re-exported for the forms of other apps
 from .models import Record, Resident
 
 # --- layout of the paper form -------------------------------------------------------------------------------

@@ -17,11 +17,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from jkda.codes.fields import CodeField, CodeListField
+from jkda.records.layout import Section
 from jkda.services.base import ServiceForm
 
 from . import codes as C
 from . import rules
-from .layout import Section
 
 PROGRAM = "child"
 MAX_CHILD_DAYS = rules.child_age_days_limit()

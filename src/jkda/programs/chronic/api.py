@@ -53,34 +53,3 @@ def assessment(request, kind: str, id: int):
             "referral_prompt_label": C.REFERRAL_PROMPT.label(obj.referral_prompt),
             "referral_prompt_text": obj.referral_prompt_text(), "next_visit_date": obj.next_visit_date,
             "next_visit_suggested": obj.next_visit_suggested, "summary": obj.summary()}
-
-
-def _repair_generic_endpoints() -> None:
-    """Work around `services.api`: under its `from __future__ import annotations` the generated create and patch
-    views carry their payload annotation as the strings "In" / "Patch", which ninja cannot resolve (it makes them
-    query parameters of an undefined type and every POST/PATCH fails). Give this app's two kinds their schemas
-    (the same cached classes the core made); a no-op once the core sets the annotations itself."""
-    from ninja.orm import create_schema
-    from ninja.signature import ViewSignature
-
-    from jkda.services import api as core
-    from jkda.services.forms import editable_fields
-
-    for model in MODELS.values():
-        names = editable_fields(model)
-        schemas = {
-            "In": create_schema(model, name=f"{model.__name__}In", fields=names, optional_fields=names),
-            "Patch": create_schema(model, name=f"{model.__name__}Patch", fields=names, optional_fields=names,
-                                   custom_fields=[("version", int | None, None)]),
-        }
-        for path in (f"/records/{{number}}/services/{model.kind}", f"/services/{model.kind}/{{id}}"):
-            view = core.router.path_operations.get(path)
-            for op in getattr(view, "operations", []):
-                annotation = op.view_func.__annotations__.get("payload")
-                if isinstance(annotation, str) and annotation in schemas:
-                    op.view_func.__annotations__["payload"] = schemas[annotation]
-                    op.signature = ViewSignature(op.path, op.view_func)
-                    op.models = op.signature.models
-
-
-_repair_generic_endpoints()

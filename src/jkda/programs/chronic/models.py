@@ -24,11 +24,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from jkda.codes.fields import CodeField, CodeListField
+from jkda.records.layout import Column, Section
 from jkda.services.base import ServiceForm, age_in_years
 
 from . import codes as C
 from . import rules as R
-from .layout import Column, Section
 
 
 def _range(lo, hi):

@@ -11,10 +11,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from jkda.codes.fields import CodeField, CodeListField
+from jkda.records.layout import Section
 from jkda.services.base import ServiceForm
 from jkda.services.exam import codes as EC
 from jkda.services.exam.fields import Between, DerivedCodeField, DerivedSmallIntegerField
-from jkda.services.exam.layout import Section
 from jkda.services.exam.rules import elderly_age, is_elderly
 
 from . import codes as C

@@ -18,7 +18,3 @@ class MaternalConfig(AppConfig):
         register(Program(code="maternal", label=_("Maternal health management"), eligible=eligible, due=due,
                          order=60))
         register_synth("maternal", generate_maternal, order=60)
-
-        from .api_fix import repair_service_api
-
-        repair_service_api({"prenatal_first", "prenatal_followup", "postpartum_visit", "postpartum_42d"})

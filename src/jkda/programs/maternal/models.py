@@ -21,11 +21,11 @@ from django.utils.translation import gettext_lazy as _
 from jkda.codes import valuesets as V
 from jkda.codes.fields import CodeField, CodeListField
 from jkda.programs.models import Enrollment
+from jkda.records.layout import Section
 from jkda.services.base import ServiceForm, age_in_years
 
 from . import codes as C
 from . import rules as R
-from .layout import Section
 
 
 def _between(lo, hi) -> str:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from jkda.codes.fields import CodeField, CodeListField
-from jkda.programs.mental.layout import Column, Section
+from jkda.records.layout import Column, Section
 from jkda.services.base import ServiceForm
 
 from . import codes as C

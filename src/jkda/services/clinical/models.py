@@ -16,12 +16,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from jkda.codes.fields import CodeField
+from jkda.records.layout import Column, Section
 from jkda.regions.models import Institution
 from jkda.services.base import BASE_FIELDS, ServiceForm
 
 from . import codes as C
 from . import rules
-from .layout import Column, Section
 
 
 def clinical_institution_choices() -> list[tuple[str, str]]:

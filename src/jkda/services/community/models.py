@@ -28,12 +28,12 @@ from simple_history.models import HistoricalRecords
 
 from jkda.codes import valuesets as V
 from jkda.codes.fields import CodeField, CodeListField
+from jkda.records.layout import Column, Section
 from jkda.records.models import NoDeleteModel, Record
 from jkda.regions.models import Institution
 
 from . import codes as C
 from . import rules
-from .layout import Column, Section
 
 NON_NEGATIVE = _("The number cannot be negative.")
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from jkda.codes.fields import CodeField, CodeListField
+from jkda.records.layout import Column, Section
 from jkda.records.rules import parse_partial_date
 from jkda.services.base import ServiceForm
 
@@ -25,7 +26,6 @@ from .fields import (
     DerivedDecimalField,
     service_day,
 )
-from .layout import Column, Section
 
 
 def code(label, valueset, **kw):
