@@ -60,7 +60,7 @@ class Command(BaseCommand):
                 bar.close()
         if verbosity >= 1:
             s = summary
-            rate = s.rows() / s.seconds if s.seconds else 0
+            rate = (s.rows() + sum(s.services.values())) / s.seconds if s.seconds else 0
             self.stdout.write(
                 f"完成 / done in {s.seconds:.1f} s: {s.institutions} institutions, {s.staff} staff, "
                 f"{s.divisions} divisions, {s.residents:,} residents, {s.records:,} records "
