@@ -49,8 +49,8 @@ def parse_args():
     p.add_argument("--rows", type=int, default=1_000_000)
     p.add_argument("--chunk-size", type=int, default=5000)
     p.add_argument("--seed", type=int, default=2017)
-    p.add_argument("--workers", type=int, default=None,
-                   help="validation worker processes (0: validate in the writing process; default: as `jkda import`)")
+    p.add_argument("--workers", type=int, default=0,
+                   help="validation worker processes (0: validate in the writing process)")
     p.add_argument("--recreate", action="store_true",
                    help="PostgreSQL: drop and create the DATABASE_URL database first (it must be a bench database)")
     p.add_argument("--keep-csv", action="store_true", help="keep the generated CSV in bench/out/")
@@ -162,11 +162,9 @@ def main():
     url = setup_database(args)
     from django.db import connection
 
-    from jkda.exchange.residents import ResidentImport, default_workers
+    from jkda.exchange.residents import ResidentImport
     from jkda.records.models import NumberCounter, Record, RecordEvent, Resident
 
-    if args.workers is None:
-        args.workers = default_workers()
     places = create_area()
     csv_path = OUT / f"residents_{args.rows}.csv"
     t0 = time.perf_counter()

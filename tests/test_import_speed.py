@@ -13,7 +13,7 @@ from pypinyin import Style, lazy_pinyin
 
 from jkda.codes import idnumber
 from jkda.exchange import residents as imp
-from jkda.exchange.residents import Row, default_workers
+from jkda.exchange.residents import Row
 from jkda.records import names
 from jkda.records.models import Resident
 from jkda.records.rules import check_resident
@@ -105,10 +105,3 @@ def test_row_pickles_as_a_tuple_and_back():
               doctor_id=None, doctor_name="", key="i:x", key_column="id_number", assigned="n")
     back = pickle.loads(pickle.dumps(row))
     assert back == row and isinstance(back, Row)
-
-
-def test_default_workers_uses_the_second_core(monkeypatch):
-    monkeypatch.setattr(imp.os, "sched_getaffinity", lambda _pid: {0, 1})
-    assert default_workers() == 1
-    monkeypatch.setattr(imp.os, "sched_getaffinity", lambda _pid: {0})
-    assert default_workers() == 0

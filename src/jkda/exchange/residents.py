@@ -295,18 +295,6 @@ class _Workers:
             q.cancel_join_thread()
 
 
-def default_workers() -> int:
-    """Validation workers `jkda import residents` uses unless told: one when there is a second core to run it on
-    (validation and writing then overlap: each takes about half of the work per row), else none."""
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 0
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return 1 if cores >= 2 else 0
-
-
 class ResidentImport:
     """`jkda import residents FILE`: see the module docstring. Use `run()`; it returns a Summary.
 
