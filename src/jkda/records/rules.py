@@ -38,9 +38,10 @@ def parse_partial_date(text: str) -> dt.date | None:
         return None
 
 
-def check_resident(r) -> dict[str, list[str]]:
+def check_resident(r, now: dt.date | None = None) -> dict[str, list[str]]:
+    """The rules of the personal basic information form; `now` is today's date (a bulk caller reads it once)."""
     errors: dict[str, list[str]] = defaultdict(list)
-    now = today()
+    now = now or today()
 
     if r.id_number:
         r.id_number = idnumber.normalise(r.id_number)
@@ -109,8 +110,7 @@ def check_resident(r) -> dict[str, list[str]]:
         except ValidationError as exc:
             errors[field].extend(exc.messages)
             continue
-        other_code = valueset.codes[-1]
-        if other and other_code in value and not (getattr(r, other) or "").strip():
+        if other and value and valueset.entries[-1][0] in value and not (getattr(r, other) or "").strip():
             errors[other].append(_("Please name the “other” item that was ticked."))
 
     # past diseases: repeatable with diagnosis year-month
