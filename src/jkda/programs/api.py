@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 
 from jkda.records.rules import today
 from jkda.records.search import base_queryset
 
 from . import actions
 from .models import Enrollment
-from .worklist import worklist
+from .worklist import due_list, rows_for
 
 router = Router(tags=["programs"])
 
@@ -78,9 +78,11 @@ def exit_enrollment(request, number: str, id: int, payload: ExitIn):
 
 
 @router.get("/worklist", response=list[DueOut], summary="Due and overdue items in the user's scope")
-def get_worklist(request, mine: bool = False, program: str = "", status: str = "", village: str = ""):
+def get_worklist(request, mine: bool = False, program: str = "", status: str = "", village: str = "",
+                 page: int = Query(1, ge=1), size: int = Query(200, ge=1, le=1000)):
     as_of = today()
-    rows = worklist(request.user, as_of, mine=mine, program=program, status=status, village_code=village)
+    items = due_list(request.user, as_of, mine=mine, program=program, status=status, village_code=village)
+    rows = rows_for(items[(page - 1) * size: page * size], as_of)
     return [{"record": r.record.number, "name": r.record.resident.name, "phone": r.record.resident.phone,
              "village": r.record.village.name, "program": r.item.program, "item": r.item.item, "kind": r.item.kind,
              "category": r.item.category, "due_on": r.item.due_on, "overdue": r.overdue} for r in rows]

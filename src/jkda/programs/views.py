@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
@@ -14,7 +15,9 @@ from . import actions
 from .forms import CallForm, EnrolForm, ExitForm, WorklistFilter
 from .models import Enrollment
 from .registry import program_label
-from .worklist import screening, worklist
+from .worklist import due_list, rows_for, screening
+
+PAGE_SIZE = 200  # rows of the work list per page (the print-out of one page)
 
 
 def _errors(request, exc):
@@ -90,11 +93,15 @@ def worklist_page(request):
     d = getattr(form, "cleaned_data", {}) or {}
     as_of = today()
     mine = d.get("scope", "") != "institution" and getattr(request.user, "role", "") == "doctor"
-    rows = worklist(request.user, as_of, mine=mine, program=d.get("program") or "", status=d.get("status") or "",
-                    village_code=d.get("village") or "", sort=d.get("sort") or "due")
+    items = due_list(request.user, as_of, mine=mine, program=d.get("program") or "",
+                     status=d.get("status") or "", village_code=d.get("village") or "", sort=d.get("sort") or "due")
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(request, "programs/worklist.html", {
-        "form": form, "rows": rows, "as_of": as_of, "mine": mine,
-        "overdue": sum(1 for r in rows if r.overdue), "call_form": CallForm(),
+        "form": form, "rows": rows_for(list(page.object_list), as_of), "page": page, "total": len(items),
+        "query": query.urlencode(), "as_of": as_of, "mine": mine,
+        "overdue": sum(1 for i in items if i.overdue(as_of)), "call_form": CallForm(),
     })
 
 

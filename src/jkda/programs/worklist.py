@@ -65,9 +65,12 @@ class Row:
         return program_label(self.item.program)
 
 
-def worklist(user, as_of: dt.date, *, mine: bool = False, program: str = "", status: str = "",
-             horizon_days: int = HORIZON_DAYS, village_code: str = "", sort: str = "due") -> list[Row]:
-    """Due and overdue items in the user's scope (status: "" all, "overdue", "due")."""
+def due_list(user, as_of: dt.date, *, mine: bool = False, program: str = "", status: str = "",
+             horizon_days: int = HORIZON_DAYS, village_code: str = "", sort: str = "due") -> list[DueItem]:
+    """Due and overdue items in the user's scope (status: "" all, "overdue", "due"), sorted.
+
+    Only the sort keys of the records are read here (one narrow query over the scope); the records themselves are
+    fetched for the rows shown (`rows_for`), so a page of an institution's list does not load every resident."""
     records = scoped_records(user, mine=mine)
     if village_code:
         records = records.filter(village__code=village_code)
@@ -77,21 +80,33 @@ def worklist(user, as_of: dt.date, *, mine: bool = False, program: str = "", sta
         items = [i for i in items if i.overdue(as_of)]
     elif status == "due":
         items = [i for i in items if not i.overdue(as_of)]
+    keys = {rid: (village, pinyin) for rid, village, pinyin in
+            records.values_list("pk", "village__code", "resident__name_pinyin")} if items else {}
+    items = [i for i in items if i.record_id in keys]
+    orders = {
+        "due": lambda i: (i.due_on, *keys[i.record_id]),
+        "name": lambda i: (keys[i.record_id][1], i.due_on),
+        "village": lambda i: (*keys[i.record_id], i.due_on),
+        "program": lambda i: (i.program, i.due_on, keys[i.record_id][1]),
+    }
+    items.sort(key=orders.get(sort, orders["due"]))
+    return items
+
+
+def rows_for(items: list[DueItem], as_of: dt.date) -> list[Row]:
+    """The rows to show for these items: each with its record, resident, village and the latest reminder call."""
     ids = {i.record_id for i in items}
     recs = {r.pk: r for r in Record.objects.filter(pk__in=ids).select_related("resident", "village")}
     calls = {}
     for c in CallLog.objects.filter(record_id__in=ids).order_by("called_at"):
         calls[(c.record_id, c.program, c.item, c.due_on)] = c
-    rows = [Row(i, recs[i.record_id], i.overdue(as_of), (as_of - i.due_on).days,
+    return [Row(i, recs[i.record_id], i.overdue(as_of), (as_of - i.due_on).days,
                 calls.get((i.record_id, i.program, i.item, i.due_on))) for i in items if i.record_id in recs]
-    keys = {
-        "due": lambda r: (r.item.due_on, r.record.village.code, r.record.resident.name_pinyin),
-        "name": lambda r: (r.record.resident.name_pinyin, r.item.due_on),
-        "village": lambda r: (r.record.village.code, r.record.resident.name_pinyin, r.item.due_on),
-        "program": lambda r: (r.item.program, r.item.due_on, r.record.resident.name_pinyin),
-    }
-    rows.sort(key=keys.get(sort, keys["due"]))
-    return rows
+
+
+def worklist(user, as_of: dt.date, **filters) -> list[Row]:
+    """The whole list as rows (small scopes, tests); pages use due_list + rows_for on one page of items."""
+    return rows_for(due_list(user, as_of, **filters), as_of)
 
 
 @dataclass
