@@ -26,6 +26,12 @@ def _errors(request, exc):
         messages.error(request, m)
 
 
+def _form_errors(request, form):
+    for errs in form.errors.values():
+        for e in errs:
+            messages.error(request, e)
+
+
 @login_required
 @allow("POST")
 def enrol(request, number):
@@ -41,9 +47,7 @@ def enrol(request, number):
         else:
             messages.success(request, _("Enrolled in %(program)s.") % {"program": program_label(d["program"])})
     else:
-        for errs in form.errors.values():
-            for e in errs:
-                messages.error(request, e)
+        _form_errors(request, form)
     return redirect(f"/records/{record.number}/#section-programs")
 
 
@@ -79,9 +83,7 @@ def exit_enrollment(request, number, pk):
         else:
             messages.success(request, _("%(program)s: management ended.") % {"program": enrollment.program_label})
     else:
-        for errs in form.errors.values():
-            for e in errs:
-                messages.error(request, e)
+        _form_errors(request, form)
     return redirect(f"/records/{record.number}/#section-programs")
 
 
@@ -120,9 +122,7 @@ def call(request, number):
         else:
             messages.success(request, _("Call outcome saved for %(name)s.") % {"name": record.resident.name})
     else:
-        for errs in form.errors.values():
-            for e in errs:
-                messages.error(request, e)
+        _form_errors(request, form)
     back = request.POST.get("next") or "/worklist/"
     return redirect(back if back.startswith("/") else "/worklist/")
 
