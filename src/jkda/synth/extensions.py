@@ -43,6 +43,18 @@ class Context:
         self.counts[name] = self.counts.get(name, 0) + n
 
 
+def reset_sequences(models) -> None:
+    """After rows were written with explicit ids: move PostgreSQL's id sequences past them (SQLite needs nothing)."""
+    from django.core.management.color import no_style
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for sql in connection.ops.sequence_reset_sql(no_style(), list(models)):
+            cursor.execute(sql)
+
+
 def register(name: str, fn: Callable[[Context], None], order: int = 100) -> None:
     if any(n == name for _o, n, _f in _EXTENSIONS):
         return

@@ -35,7 +35,6 @@ from queue import Empty
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.core.management.color import no_style
 from django.db import connection, models, transaction
 from django.utils import timezone
 
@@ -46,6 +45,7 @@ from jkda.records.numbering import serial_width
 from jkda.regions.models import Division, Institution, PopulationBase, Staff
 
 from . import data as D
+from . import extensions
 
 
 class SynthError(Exception):
@@ -1284,13 +1284,8 @@ def generate(scenario: str = "S", seed: int = 1, *, residents: int | None = None
             base = _population_base(plan, maker, _rng(seed, "population"))
             PopulationBase.objects.bulk_create(base, batch_size=500)
             summary.population_rows = len(base)
-            if connection.vendor == "postgresql":
-                with connection.cursor() as c:
-                    for sql in connection.ops.sequence_reset_sql(no_style(), [Resident, Record, Household]):
-                        c.execute(sql)
+            extensions.reset_sequences([Resident, Record, Household])
         _analyze()
-        from . import extensions
-
         ctx = extensions.Context(seed=seed, scenario=scenario, as_of=as_of)
         extensions.run(ctx)
         summary.services = ctx.counts

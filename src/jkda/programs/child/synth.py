@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.management.color import no_style
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max
+
+from jkda.synth.extensions import reset_sequences
 
 from . import rules as R
 from .models import (
@@ -250,9 +251,6 @@ def generate_children(ctx) -> None:
         counts["child_newborn_visits"] += len(out["newborn"])
         counts["child_checks"] += sum(len(out[k]) for k in CHECK_MODELS)
         counts["child_tcm"] += len(out["tcm"])
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            for sql in connection.ops.sequence_reset_sql(no_style(), [m for m, _c in models_cols.values()]):
-                cursor.execute(sql)
+    reset_sequences(m for m, _c in models_cols.values())
     for name, n in counts.items():
         ctx.add(name, n)

@@ -23,6 +23,7 @@ import math
 from django.db import transaction
 
 from jkda.synth import data as D
+from jkda.synth.extensions import reset_sequences
 
 from . import rules as R
 from .models import DiabetesFollowup, HypertensionFollowup
@@ -290,14 +291,7 @@ def _next_ids() -> dict[str, int]:
 
 
 def _reset_sequences() -> None:
-    from django.core.management.color import no_style
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            for sql in connection.ops.sequence_reset_sql(no_style(), [_enrollment_model(), HypertensionFollowup,
-                                                                      DiabetesFollowup]):
-                cursor.execute(sql)
+    reset_sequences([_enrollment_model(), HypertensionFollowup, DiabetesFollowup])
 
 
 def _enrollment_model():

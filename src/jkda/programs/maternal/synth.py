@@ -15,13 +15,13 @@ import datetime as dt
 import json
 from collections import defaultdict
 
-from django.core.management.color import no_style
-from django.db import connection, models, transaction
+from django.db import models, transaction
 
 from jkda.programs.models import Enrollment
 from jkda.records.models import Record
 from jkda.regions.models import Institution, PopulationBase, Staff
 from jkda.services.base import age_in_years
+from jkda.synth.extensions import reset_sequences
 
 from . import rules as R
 from .models import EXIT_COMPLETED, Postpartum42d, PostpartumVisit, PrenatalFirst, PrenatalFollowup
@@ -78,13 +78,6 @@ class _Writer:
         self.next_id += len(rows)
         self.n += len(rows)
         return ids
-
-
-def _reset_sequences(model_list) -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as c:
-            for sql in connection.ops.sequence_reset_sql(no_style(), model_list):
-                c.execute(sql)
 
 
 def _iso(d: dt.date | None) -> str | None:
@@ -186,7 +179,7 @@ def generate_maternal(ctx) -> None:
             w_fu.write(fus)
             w_pp.write(pps)
             w_42.write(c42s)
-    _reset_sequences([Enrollment, PrenatalFirst, PrenatalFollowup, PostpartumVisit, Postpartum42d])
+    reset_sequences([Enrollment, PrenatalFirst, PrenatalFollowup, PostpartumVisit, Postpartum42d])
     ctx.add("maternal_enrolments", w_enr.n)
     ctx.add("prenatal_first", w_first.n)
     ctx.add("prenatal_followup", w_fu.n)

@@ -14,6 +14,7 @@ import json
 from django.db import models, transaction
 
 from jkda.records.models import Record, Resident
+from jkda.synth.extensions import reset_sequences
 
 from . import rules
 
@@ -68,13 +69,7 @@ class RowMaker:
         return tuple(row)
 
     def reset_sequence(self) -> None:
-        from django.core.management.color import no_style
-        from django.db import connection
-
-        if connection.vendor == "postgresql":
-            with connection.cursor() as c:
-                for sql in connection.ops.sequence_reset_sql(no_style(), [self.model]):
-                    c.execute(sql)
+        reset_sequences([self.model])
 
 
 def pick(rng, weights):

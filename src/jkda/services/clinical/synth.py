@@ -15,12 +15,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from django.core.management.color import no_style
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max
 
 from jkda.records.models import Record
 from jkda.regions.models import Institution, Staff
+from jkda.synth.extensions import reset_sequences
 
 from . import rules
 from .models import Consultation, Encounter, Referral, ReferralBack
@@ -212,7 +212,4 @@ def generate_clinical(ctx) -> None:
         ctx.add("consultations", len(cons))
         ctx.add("referrals", len(refs))
         ctx.add("referrals_back", len(backs))
-    if connection.vendor == "postgresql":  # ids were assigned here: move the sequences past them
-        with connection.cursor() as c:
-            for sql in connection.ops.sequence_reset_sql(no_style(), [Encounter, Consultation, Referral, ReferralBack]):
-                c.execute(sql)
+    reset_sequences([Encounter, Consultation, Referral, ReferralBack])  # ids were assigned here

@@ -14,13 +14,13 @@ import json
 import random
 from collections import defaultdict
 
-from django.core.management.color import no_style
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Max, Min
 from django.utils import timezone
 
 from jkda.records.models import Record
 from jkda.regions.models import Institution, PopulationBase, Staff
+from jkda.synth.extensions import reset_sequences
 
 from . import codes as C
 from . import rules
@@ -117,12 +117,8 @@ def _numbered(model, rows: list[tuple]) -> list[tuple]:
 
 
 def _reset_sequences() -> None:
-    if connection.vendor != "postgresql":
-        return
-    models = [NoticeBoard, PrintedMaterial, EducationActivity, InfectiousReport, SupervisionReport, SupervisionVisit]
-    with connection.cursor() as c:
-        for sql in connection.ops.sequence_reset_sql(no_style(), models):
-            c.execute(sql)
+    reset_sequences([NoticeBoard, PrintedMaterial, EducationActivity, InfectiousReport, SupervisionReport,
+                     SupervisionVisit])
 
 
 def _aware(day: dt.date, minutes: int) -> dt.datetime:

@@ -12,9 +12,11 @@ import datetime as dt
 import json
 import random
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max, TextField
 from django.db.models.functions import Cast
+
+from jkda.synth.extensions import reset_sequences
 
 from . import rules
 
@@ -364,12 +366,7 @@ def generate_exams(ctx) -> None:
         n_exam += len(exams)
         n_care += len(cares)
         n_tcm += len(tcms)
-    if connection.vendor == "postgresql":
-        from django.core.management.color import no_style
-
-        with connection.cursor() as cursor:
-            for sql in connection.ops.sequence_reset_sql(no_style(), [Exam, SelfCareAssessment, TcmConstitution]):
-                cursor.execute(sql)
+    reset_sequences([Exam, SelfCareAssessment, TcmConstitution])
     ctx.add("health examinations", n_exam)
     ctx.add("elderly self-care assessments", n_care)
     ctx.add("elderly TCM records", n_tcm)
