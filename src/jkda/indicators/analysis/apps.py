@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AnalysisConfig(AppConfig):
+    name = "jkda.indicators.analysis"
+    label = "analysis"
+    verbose_name = _("Half-year analysis report")
