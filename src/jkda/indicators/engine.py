@@ -1,0 +1,379 @@
+"""The indicator engine: turns the catalogue's declarations into set-based queries.
+
+An indicator belongs to a *family*: a set of records (the family's base, e.g. "records open at the period's end",
+"patients under hypertension management") over which every indicator of the family counts its numerator with a
+filter. One grouped query per family gives, per managing institution, the size of the base and every numerator
+(conditional counts). Denominators are either that base ("records") or a column of the population base data of the
+period's year, never a count of records where the standard says "population".
+
+Attribution: a record counts for the institution that managed it on the period's `as_of` day: its institution now,
+unless it was transferred (or handed over) after that day, when the first such move says where it was. Closed
+records count only while they were open: every family's base asks for "established by, and not closed by,
+`as_of`".
+
+Higher levels (township, district, city) sum the institutions' numerators and denominators and divide; a rate is
+never averaged from rates. Ranks come from the unrounded rates (exact fractions); ties share a rank.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.utils.translation import gettext_lazy as _
+
+from jkda.records.models import Record, RecordEvent
+from jkda.regions.models import Division, Institution, PopulationBase
+
+from .periods import Period
+
+LEVELS = ("institution", "township", "county", "city")
+LEVEL_LABELS = {"institution": _("institution"), "township": _("township / street"),
+                "county": _("district / county"), "city": _("city")}
+MOVES = (RecordEvent.Kind.TRANSFERRED, RecordEvent.Kind.HANDED_OVER)
+
+
+class IndicatorError(ValueError):
+    pass
+
+
+# --- declarations ------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Ctx:
+    """What a declaration may use: the period and its as-of day, and the year of the base data."""
+
+    period: Period
+
+    @property
+    def start(self) -> dt.date:
+        return self.period.start
+
+    @property
+    def end(self) -> dt.date:
+        return self.period.end
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.period.as_of
+
+    @property
+    def year(self) -> int:
+        return self.period.year
+
+
+@dataclass(frozen=True)
+class Family:
+    code: str
+    base: Callable[[Ctx], QuerySet]  # Record queryset (already limited to records open on as_of)
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    name: str
+    family: Family
+    numerator_text: str
+    denominator_text: str
+    population_text: str
+    numerator: Callable[[Ctx], Q] | None = None  # a filter on the family's base; None: the whole base counts
+    denominator: str | Callable[[], str] = "base"  # "base" or a PopulationBase field (or a setting's choice)
+    settings: tuple[str, ...] = ()
+    unit: str = "%"
+    group: str = ""
+
+    def denominator_source(self) -> str:
+        return self.denominator() if callable(self.denominator) else self.denominator
+
+
+CATALOGUE: dict[str, Indicator] = {}
+
+
+def declare(*indicators: Indicator) -> None:
+    for ind in indicators:
+        if ind.code in CATALOGUE:
+            raise ValueError(f"indicator {ind.code} declared twice")
+        den = ind.denominator_source()
+        if den != "base" and den not in {f.name for f in PopulationBase._meta.fields}:
+            raise ValueError(f"indicator {ind.code}: unknown denominator {den}")
+        CATALOGUE[ind.code] = ind
+
+
+def get(code: str) -> Indicator:
+    from . import catalogue  # noqa: F401 - fills CATALOGUE
+
+    try:
+        return CATALOGUE[code]
+    except KeyError:
+        raise IndicatorError(_("Unknown indicator “%(code)s”: `jkda indicators --list` prints the codes.")
+                             % {"code": code}) from None
+
+
+def all_indicators() -> list[Indicator]:
+    from . import catalogue  # noqa: F401
+
+    return list(CATALOGUE.values())
+
+
+def open_records(ctx: Ctx) -> QuerySet:
+    """Records established by `as_of` and not closed by then (a closed record counts only while it was open)."""
+    return Record.objects.filter(established_on__lte=ctx.as_of).filter(
+        Q(closed_on__isnull=True) | Q(closed_on__gt=ctx.as_of))
+
+
+# --- results ------------------------------------------------------------------------------------------------------
+
+TWO = Decimal("0.01")
+
+
+def percent(rate: Fraction | None) -> Decimal | None:
+    """A rate as a percentage rounded half-up to two decimals (the figure printed)."""
+    if rate is None:
+        return None
+    exact = Decimal(rate.numerator * 100) / Decimal(rate.denominator)
+    return exact.quantize(TWO, rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class Figure:
+    code: str
+    name: str
+    level: str
+    numerator: int = 0
+    denominator: int = 0
+    area_code: str = ""  # the enclosing area (for an institution: its township's code)
+    area_name: str = ""
+    rank: int | None = None
+    institution_ids: list[int] = field(default_factory=list)
+
+    @property
+    def rate(self) -> Fraction | None:
+        return Fraction(self.numerator, self.denominator) if self.denominator else None
+
+    @property
+    def percent(self) -> Decimal | None:
+        return percent(self.rate)
+
+    def met(self, target: Decimal | float | None) -> bool | None:
+        if target is None or self.rate is None:
+            return None
+        return self.rate * 100 >= Fraction(Decimal(str(target)))
+
+
+@dataclass
+class Table:
+    indicator: Indicator
+    period: Period
+    level: str
+    rows: list[Figure]
+    total: Figure
+
+    def by_code(self) -> dict[str, Figure]:
+        return {r.code: r for r in self.rows}
+
+
+def rank(rows: list[Figure]) -> list[Figure]:
+    """Sort best first and give competition ranks (1, 2, 2, 4) from the exact rates; rows without a denominator
+    come last, unranked."""
+    ranked = sorted((r for r in rows if r.rate is not None), key=lambda r: (-r.rate, r.code))
+    previous, position = None, 0
+    for i, r in enumerate(ranked, 1):
+        if r.rate != previous:
+            position, previous = i, r.rate
+        r.rank = position
+    rest = sorted((r for r in rows if r.rate is None), key=lambda r: r.code)
+    for r in rest:
+        r.rank = None
+    return ranked + rest
+
+
+# --- counting -----------------------------------------------------------------------------------------------------
+
+def _end_of_day(day: dt.date) -> dt.datetime:
+    tz = ZoneInfo(settings.TIME_ZONE)
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+
+
+def moved_after(day: dt.date) -> QuerySet:
+    return RecordEvent.objects.filter(kind__in=MOVES, at__gte=_end_of_day(day)).values("record_id")
+
+
+def _institution_then(day: dt.date) -> Subquery:
+    first_move = (RecordEvent.objects.filter(record_id=OuterRef("pk"), kind__in=MOVES, at__gte=_end_of_day(day))
+                  .order_by("at", "pk").values("from_institution_id")[:1])
+    return Subquery(first_move)
+
+
+def count_family(family: Family, indicators: Iterable[Indicator], ctx: Ctx,
+                 institutions: Iterable[int] | None = None) -> dict[int, dict[str, int]]:
+    """institution id → {"_base": size of the family's base, indicator code: numerator} for one family, by the
+    institution that managed each record on `as_of` (two grouped queries: records not moved since, and the few
+    moved since, placed by their first later move)."""
+    aggs = {"_base": Count("pk")}
+    for ind in indicators:
+        if ind.family is not family:
+            raise ValueError(f"{ind.code} is not in family {family.code}")
+        aggs[ind.code] = Count("pk", filter=ind.numerator(ctx)) if ind.numerator else Count("pk")
+    base = family.base(ctx)
+    moved = moved_after(ctx.as_of)
+    stayed = base.exclude(pk__in=moved)
+    went = base.filter(pk__in=moved).annotate(inst_then=_institution_then(ctx.as_of))
+    inst_filter = None if institutions is None else sorted(set(institutions))
+    if inst_filter is not None:
+        stayed = stayed.filter(institution_id__in=inst_filter)
+        went = went.filter(inst_then__in=inst_filter)
+    out: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in stayed.order_by().values("institution_id").annotate(**aggs):
+        inst = row.pop("institution_id")
+        for k, v in row.items():
+            out[inst][k] += v
+    for row in went.order_by().values("inst_then").annotate(**aggs):
+        inst = row.pop("inst_then")
+        for k, v in row.items():
+            out[inst][k] += v
+    return {k: dict(v) for k, v in out.items()}
+
+
+def base_data(year: int, fields: Iterable[str], institutions: Iterable[int] | None = None) -> dict[int, dict]:
+    """institution id → {field: value} from the population base data of `year` (one query)."""
+    fields = sorted(set(fields))
+    if not fields:
+        return {}
+    qs = PopulationBase.objects.filter(year=year)
+    if institutions is not None:
+        qs = qs.filter(institution_id__in=sorted(set(institutions)))
+    return {row.pop("institution_id"): row for row in qs.values("institution_id", *fields)}
+
+
+def institution_figures(indicators: Iterable[Indicator], period: Period,
+                        institutions: Iterable[int] | None = None) -> dict[str, dict[int, tuple[int, int]]]:
+    """indicator code → institution id → (numerator, denominator): one grouped query per family plus one for the
+    base data. Institutions with base data but no records appear with a zero numerator."""
+    ctx = Ctx(period)
+    indicators = list(indicators)
+    families: dict[str, list[Indicator]] = defaultdict(list)
+    for ind in indicators:
+        families[ind.family.code].append(ind)
+    counts: dict[str, dict[int, dict[str, int]]] = {}
+    for inds in families.values():
+        counts[inds[0].family.code] = count_family(inds[0].family, inds, ctx, institutions)
+    base_fields = {ind.denominator_source() for ind in indicators} - {"base"}
+    base = base_data(period.year, base_fields, institutions)
+    out: dict[str, dict[int, tuple[int, int]]] = {}
+    for ind in indicators:
+        fam = counts[ind.family.code]
+        den = ind.denominator_source()
+        insts = set(fam) | (set(base) if den != "base" else set())
+        per: dict[int, tuple[int, int]] = {}
+        for inst in insts:
+            numerator = fam.get(inst, {}).get(ind.code, 0)
+            denominator = fam.get(inst, {}).get("_base", 0) if den == "base" else (base.get(inst, {}).get(den) or 0)
+            per[inst] = (numerator, denominator)
+        out[ind.code] = per
+    return out
+
+
+# --- levels -------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Unit:
+    code: str
+    name: str
+    area_code: str = ""
+    area_name: str = ""
+
+
+def _township_of(division: Division, by_id: dict[int, Division]) -> Division | None:
+    d = division
+    while d is not None and d.level not in ("township", "county", "city", "province"):
+        d = by_id.get(d.parent_id)
+    return d if d is not None and d.level == "township" else None
+
+
+def _up(division: Division | None, level: str, by_id: dict[int, Division]) -> Division | None:
+    d = division
+    while d is not None and d.level != level:
+        d = by_id.get(d.parent_id)
+    return d
+
+
+def unit_map(level: str) -> dict[int, Unit]:
+    """Clinical institution id → the unit it belongs to at `level` (the institution itself, its township, its
+    district / county, or the city)."""
+    if level not in LEVELS:
+        raise IndicatorError(_("Unknown level “%(level)s”: use institution, township, county or city.")
+                             % {"level": level})
+    by_id = {d.pk: d for d in Division.objects.all()}
+    out = {}
+    for inst in Institution.objects.filter(kind__in=Institution.CLINICAL_KINDS).only(
+            "pk", "code", "name", "division_id"):
+        division = by_id.get(inst.division_id)
+        township = _township_of(division, by_id) if division else None
+        if level == "institution":
+            area = township or division
+            out[inst.pk] = Unit(inst.code, inst.name, area.code if area else "", area.name if area else "")
+            continue
+        start = township or division
+        target = start if level == "township" else _up(start, level, by_id)
+        if level == "city" and target is None:
+            county = _up(start, "county", by_id)
+            target = by_id.get(county.parent_id) if county else None
+        if target is None:
+            continue
+        parent = by_id.get(target.parent_id)
+        out[inst.pk] = Unit(target.code, target.name, parent.code if parent else "", parent.name if parent else "")
+    return out
+
+
+def institutions_within(area: Division | Institution | None) -> set[int] | None:
+    """Clinical institutions inside an area (a division and everything under it) or an institution's subtree;
+    None: everywhere."""
+    if area is None:
+        return None
+    if isinstance(area, Institution):
+        return set(Institution.objects.filter(path__startswith=area.path, kind__in=Institution.CLINICAL_KINDS)
+                   .values_list("pk", flat=True))
+    codes = area.code
+    divisions = Division.objects.filter(code__startswith=codes).values("pk")
+    return set(Institution.objects.filter(division__in=divisions, kind__in=Institution.CLINICAL_KINDS)
+               .values_list("pk", flat=True))
+
+
+def compute(indicator_codes: Iterable[str], period: Period, level: str,
+            within: Division | Institution | None = None) -> dict[str, Table]:
+    """Each indicator's figures at `level` (one row per unit, ranked) and the total over all units shown."""
+    indicators = [get(c) for c in indicator_codes]
+    units = unit_map(level)
+    inside = institutions_within(within)
+    if inside is not None:
+        units = {k: v for k, v in units.items() if k in inside}
+    per_inst = institution_figures(indicators, period, set(units))
+    out = {}
+    for ind in indicators:
+        rows: dict[str, Figure] = {}
+        total = Figure(code="", name=str(_("total")), level=level)
+        for inst, unit in units.items():
+            num, den = per_inst[ind.code].get(inst, (0, 0))
+            fig = rows.get(unit.code)
+            if fig is None:
+                fig = rows[unit.code] = Figure(unit.code, unit.name, level, area_code=unit.area_code,
+                                               area_name=unit.area_name)
+            fig.numerator += num
+            fig.denominator += den
+            fig.institution_ids.append(inst)
+            total.numerator += num
+            total.denominator += den
+            total.institution_ids.append(inst)
+        out[ind.code] = Table(ind, period, level, rank(list(rows.values())), total)
+    return out
+
+
+def compute_one(code: str, period: Period, level: str, within=None) -> Table:
+    return compute([code], period, level, within)[code]

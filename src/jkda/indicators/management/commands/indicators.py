@@ -1,0 +1,59 @@
+"""`jkda indicators`: list the catalogue, or print one indicator's figures for a period at a level."""
+
+from __future__ import annotations
+
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from jkda.indicators import engine, periods
+from jkda.indicators.export import table_json
+from jkda.regions.models import Division
+
+
+class Command(BaseCommand):
+    help = "List the indicator codes, or compute indicators for a period and level."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--list", action="store_true", help="print the catalogue's codes and names")
+        parser.add_argument("--indicator", action="append", default=[], help="indicator code (repeatable; "
+                            "default: all)")
+        parser.add_argument("--period", help="2026, 2026H1, 2026Q3, 2026-05, 2026-ytd, 2026-05-ytd, "
+                            "2026-03-01..2026-04-15")
+        parser.add_argument("--level", default="county", choices=engine.LEVELS)
+        parser.add_argument("--within", help="division code to limit the units to (e.g. a district)")
+        parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    def handle(self, *args, **opts):
+        if opts["list"]:
+            for ind in engine.all_indicators():
+                self.stdout.write(f"{ind.code}\t{ind.name}")
+            return
+        if not opts["period"]:
+            raise CommandError(_("Give --period (or --list)."))
+        try:
+            period = periods.parse(opts["period"])
+            codes = opts["indicator"] or [i.code for i in engine.all_indicators()]
+            for c in codes:
+                engine.get(c)
+        except (periods.PeriodError, engine.IndicatorError) as exc:
+            raise CommandError(str(exc)) from None
+        within = None
+        if opts["within"]:
+            within = Division.objects.filter(code=opts["within"]).first()
+            if within is None:
+                raise CommandError(_("No division with code %(code)s.") % {"code": opts["within"]})
+        tables = engine.compute(codes, period, opts["level"], within)
+        if opts["json"]:
+            self.stdout.write(json.dumps([table_json(t) for t in tables.values()], ensure_ascii=False, indent=1))
+            return
+        for table in tables.values():
+            self.stdout.write(f"\n{table.indicator.name} ({table.indicator.code}) — {period.label}")
+            for r in table.rows:
+                pct = "—" if r.percent is None else f"{r.percent}%"
+                self.stdout.write(f"{r.rank or '-':>4} {r.code:<14} {r.name:<24} {r.numerator:>9} {r.denominator:>9} "
+                                  f"{pct:>8}")
+            t = table.total
+            pct = "—" if t.percent is None else f"{t.percent}%"
+            self.stdout.write(f"{'':>4} {'':<14} {_('total'):<24} {t.numerator:>9} {t.denominator:>9} {pct:>8}")
