@@ -377,3 +377,18 @@ def compute(indicator_codes: Iterable[str], period: Period, level: str,
 
 def compute_one(code: str, period: Period, level: str, within=None) -> Table:
     return compute([code], period, level, within)[code]
+
+
+def records_behind(code: str, period: Period, institutions: Iterable[int], numerator: bool = True) -> QuerySet:
+    """The records counted in an indicator's numerator (or, with numerator=False, its family's base) for the
+    given institutions: the list of residents behind a figure. Callers must apply the access scope."""
+    ind = get(code)
+    ctx = Ctx(period)
+    base = ind.family.base(ctx)
+    if numerator and ind.numerator is not None:
+        base = base.filter(ind.numerator(ctx))
+    insts = sorted(set(institutions))
+    moved = moved_after(ctx.as_of)
+    went = (Record.objects.filter(pk__in=moved).annotate(inst_then=_institution_then(ctx.as_of))
+            .filter(inst_then__in=insts).values("pk"))
+    return base.filter((Q(institution_id__in=insts) & ~Q(pk__in=moved)) | Q(pk__in=went))
