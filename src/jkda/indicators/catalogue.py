@@ -14,6 +14,8 @@ import math
 from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from jkda.programs.child import models as child
@@ -36,6 +38,11 @@ from jkda.services.timeline import usage_window_start
 from .engine import Ctx, Family, Indicator, declare, open_records
 
 FACE_TO_FACE = ("1", "2")  # clinic, home (a phone call is not a face-to-face follow-up)
+
+
+def _fmt(msgid: str, **values):
+    """A translated text with values put in, translated when shown (not when the catalogue is imported)."""
+    return lazy(lambda: gettext(msgid) % values, str)()
 
 
 def _ids(model, **filters):
@@ -183,15 +190,16 @@ for fam, model, short, est, control_text in (
      _("patients whose latest follow-up in the period has fasting glucose below 7.0 mmol/L")),
 ):
     declare(
-        Indicator(f"{fam.code}_management_rate", _("%(d)s management rate") % {"d": short}, fam,
+        Indicator(f"{fam.code}_management_rate", _fmt(gettext_noop("%(d)s management rate"), d=short), fam,
                   _("patients under management"), _("estimated patients (base data)"), _("estimated patients"),
                   denominator=est, group=fam.code),
-        Indicator(f"{fam.code}_standard_management_rate", _("%(d)s standard management rate") % {"d": short}, fam,
+        Indicator(f"{fam.code}_standard_management_rate",
+                  _fmt(gettext_noop("%(d)s standard management rate"), d=short), fam,
                   _("patients with at least 4 face-to-face follow-ups a year (pro rata for shorter periods)"),
                   _("patients under management"), _("patients under management"),
                   numerator=standard(model, chronic_standard_followups),
                   settings=("JKDA_CHRONIC_STANDARD_FOLLOWUPS",), group=fam.code),
-        Indicator(f"{fam.code}_control_rate", _("%(d)s control rate") % {"d": short}, fam, control_text,
+        Indicator(f"{fam.code}_control_rate", _fmt(gettext_noop("%(d)s control rate"), d=short), fam, control_text,
                   _("patients under management"), _("patients under management"), numerator=controlled(model),
                   settings=("JKDA_HTN_SBP_LIMIT", "JKDA_HTN_DBP_LIMIT", "JKDA_HTN_ELDERLY_SBP_LIMIT",
                             "JKDA_DM_GLUCOSE_LIMIT"), group=fam.code),
@@ -269,8 +277,9 @@ for _dose in child_rules.VACCINE_SCHEDULE:
     _slug = _dose.vaccine.lower().replace("-", "_")
     _fam = Family(f"vaccine_{_slug}", _dose_due_base(_dose))
     declare(Indicator(
-        f"vaccine_{_slug}_coverage", _("%(v)s vaccination coverage (dose 1)") % {"v": _dose.vaccine},
-        _fam, _("children whose first %(v)s dose fell due in the period and who received it") % {"v": _dose.vaccine},
+        f"vaccine_{_slug}_coverage", _fmt(gettext_noop("%(v)s vaccination coverage (dose 1)"), v=_dose.vaccine),
+        _fam, _fmt(gettext_noop("children whose first %(v)s dose fell due in the period and who received it"),
+             v=_dose.vaccine),
         _("children whose first dose fell due in the period"), _("children due for the vaccine"),
         numerator=lambda ctx, v=_dose.vaccine: _in(child.VaccineDose, vaccine=v, dose_number=1,
                                                    service_date__lte=ctx.as_of),
@@ -340,7 +349,7 @@ declare(
               _("tuberculosis patients notified"),
               numerator=lambda ctx: _in(TbFirstVisit, service_date__lte=ctx.as_of), group="tb"),
     Indicator("tb_regular_medication_rate", _("tuberculosis regular medication rate"), TB_COMPLETED,
-              _("patients who completed treatment in the period and took over 90% of their doses"),
+              _("patients who completed treatment in the period and took more than 90 percent of their doses"),
               _("patients who completed treatment in the period"), _("tuberculosis patients who completed treatment"),
               numerator=lambda ctx: _in(TbOutcome, stop_date__gte=ctx.start, stop_date__lte=ctx.as_of,
                                         stop_reason="1", regular=True), group="tb"),
