@@ -1210,7 +1210,7 @@ def _population_base(plan: Plan, maker: PeopleMaker, rng: random.Random) -> list
             adult = p * share_adult
             rows.append(PopulationBase(
                 institution_id=inst_id, year=y, resident_population=p, aged_65_plus=a65, aged_0_6=a06,
-                aged_0_36_months=a036, live_births=min(p, round(p * rng.uniform(0.005, 0.009))),
+                aged_0_36_months=a036, live_births=min(p, max(1, round(a036 / 3 * rng.uniform(1.0, 1.15)))),
                 est_hypertension=min(p, round(adult * rng.uniform(0.18, 0.25))),
                 est_diabetes=min(p, round(adult * rng.uniform(0.08, 0.10))),
                 registered_smi=min(p, round(p * rng.uniform(0.0035, 0.0045))),
