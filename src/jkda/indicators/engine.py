@@ -84,6 +84,9 @@ class Indicator:
     denominator_text: str
     population_text: str
     numerator: Callable[[Ctx], Q] | None = None  # a filter on the family's base; None: the whole base counts
+    # A narrower population inside the family's base (both numerator and a "base" denominator count only there):
+    # lets indicators with different populations share one grouped query (e.g. each vaccine's due children).
+    within: Callable[[Ctx], Q] | None = None
     denominator: str | Callable[[], str] = "base"  # "base" or a PopulationBase field (or a setting's choice)
     settings: tuple[str, ...] = ()
     unit: str = "%"
@@ -220,7 +223,12 @@ def count_family(family: Family, indicators: Iterable[Indicator], ctx: Ctx,
     for ind in indicators:
         if ind.family is not family:
             raise ValueError(f"{ind.code} is not in family {family.code}")
-        aggs[ind.code] = Count("pk", filter=ind.numerator(ctx)) if ind.numerator else Count("pk")
+        within = ind.within(ctx) if ind.within else None
+        numerator = ind.numerator(ctx) if ind.numerator else None
+        if within is not None:
+            aggs[f"{ind.code}__base"] = Count("pk", filter=within)
+            numerator = within if numerator is None else within & numerator
+        aggs[ind.code] = Count("pk", filter=numerator) if numerator is not None else Count("pk")
     base = family.base(ctx)
     moved = moved_after(ctx.as_of)
     stayed = base.exclude(pk__in=moved)
@@ -273,8 +281,10 @@ def institution_figures(indicators: Iterable[Indicator], period: Period,
         insts = set(fam) | (set(base) if den != "base" else set())
         per: dict[int, tuple[int, int]] = {}
         for inst in insts:
-            numerator = fam.get(inst, {}).get(ind.code, 0)
-            denominator = fam.get(inst, {}).get("_base", 0) if den == "base" else (base.get(inst, {}).get(den) or 0)
+            cell = fam.get(inst, {})
+            numerator = cell.get(ind.code, 0)
+            base_key = f"{ind.code}__base" if ind.within else "_base"
+            denominator = cell.get(base_key, 0) if den == "base" else (base.get(inst, {}).get(den) or 0)
             per[inst] = (numerator, denominator)
         out[ind.code] = per
     return out
@@ -346,33 +356,48 @@ def institutions_within(area: Division | Institution | None) -> set[int] | None:
                .values_list("pk", flat=True))
 
 
+def _units(level: str, inside: set[int] | None) -> dict[int, Unit]:
+    units = unit_map(level)
+    return units if inside is None else {k: v for k, v in units.items() if k in inside}
+
+
+def roll_up(indicator: Indicator, per_inst: dict[int, tuple[int, int]], period: Period, level: str,
+            units: dict[int, Unit]) -> Table:
+    """One indicator's institution figures summed into the units of a level, ranked, with their total."""
+    rows: dict[str, Figure] = {}
+    total = Figure(code="", name=str(_("total")), level=level)
+    for inst, unit in units.items():
+        num, den = per_inst.get(inst, (0, 0))
+        fig = rows.get(unit.code)
+        if fig is None:
+            fig = rows[unit.code] = Figure(unit.code, unit.name, level, area_code=unit.area_code,
+                                           area_name=unit.area_name)
+        fig.numerator += num
+        fig.denominator += den
+        fig.institution_ids.append(inst)
+        total.numerator += num
+        total.denominator += den
+        total.institution_ids.append(inst)
+    return Table(indicator, period, level, rank(list(rows.values())), total)
+
+
 def compute(indicator_codes: Iterable[str], period: Period, level: str,
             within: Division | Institution | None = None) -> dict[str, Table]:
     """Each indicator's figures at `level` (one row per unit, ranked) and the total over all units shown."""
+    return compute_levels(indicator_codes, period, (level,), within)[level]
+
+
+def compute_levels(indicator_codes: Iterable[str], period: Period, levels: Iterable[str] = LEVELS,
+                   within: Division | Institution | None = None) -> dict[str, dict[str, Table]]:
+    """level → indicator code → Table, for several levels from one pass over the records (the institutions'
+    figures are counted once and summed into each level)."""
     indicators = [get(c) for c in indicator_codes]
-    units = unit_map(level)
     inside = institutions_within(within)
-    if inside is not None:
-        units = {k: v for k, v in units.items() if k in inside}
-    per_inst = institution_figures(indicators, period, set(units))
-    out = {}
-    for ind in indicators:
-        rows: dict[str, Figure] = {}
-        total = Figure(code="", name=str(_("total")), level=level)
-        for inst, unit in units.items():
-            num, den = per_inst[ind.code].get(inst, (0, 0))
-            fig = rows.get(unit.code)
-            if fig is None:
-                fig = rows[unit.code] = Figure(unit.code, unit.name, level, area_code=unit.area_code,
-                                               area_name=unit.area_name)
-            fig.numerator += num
-            fig.denominator += den
-            fig.institution_ids.append(inst)
-            total.numerator += num
-            total.denominator += den
-            total.institution_ids.append(inst)
-        out[ind.code] = Table(ind, period, level, rank(list(rows.values())), total)
-    return out
+    units = {level: _units(level, inside) for level in levels}
+    every = set().union(*(set(u) for u in units.values())) if units else set()
+    per_inst = institution_figures(indicators, period, every)
+    return {level: {ind.code: roll_up(ind, per_inst[ind.code], period, level, units[level]) for ind in indicators}
+            for level in levels}
 
 
 def compute_one(code: str, period: Period, level: str, within=None) -> Table:
@@ -385,6 +410,8 @@ def records_behind(code: str, period: Period, institutions: Iterable[int], numer
     ind = get(code)
     ctx = Ctx(period)
     base = ind.family.base(ctx)
+    if ind.within is not None:
+        base = base.filter(ind.within(ctx))
     if numerator and ind.numerator is not None:
         base = base.filter(ind.numerator(ctx))
     insts = sorted(set(institutions))
