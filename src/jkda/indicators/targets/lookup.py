@@ -61,7 +61,7 @@ def plan_for(t) -> dict[int, Decimal]:
     from .models import MilestonePlan
 
     own = MilestonePlan.objects.filter(target=t).first()
-    if own is not None:
+    if own is not None and own.shares:  # an emptied own plan means "back to the year's plan"
         return own.months()
     return year_plan(t.year)
 
