@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from jkda.access.audit import log
@@ -113,15 +114,24 @@ def indicator_code(value: str) -> str:
     if not text:
         raise ValidationError({"indicator": _("Required.")})
     for ind in engine.all_indicators():
-        if text in (ind.code, str(ind.name)):
+        if text == ind.code or text in names_of(ind.name):
             return ind.code
     raise ValidationError({"indicator": _("Unknown indicator “%(v)s”.") % {"v": text}})
+
+
+def names_of(label) -> set[str]:
+    """A lazy label as shown now, in Chinese and in English (a sheet may use any of them)."""
+    out = {str(label)}
+    for lang in ("zh-hans", "en"):
+        with translation.override(lang):
+            out.add(str(label))
+    return out
 
 
 def level_code(value: str) -> str:
     text = (value or "").strip()
     for code, label in LEVEL_CHOICES:
-        if text in (code, str(label)):
+        if text == code or text in names_of(label):
             return code
     raise ValidationError({"level": _("Unknown level “%(v)s”: use institution, township / street, district / county "
                                       "or city.") % {"v": text}})
