@@ -66,6 +66,17 @@ def plan_for(t) -> dict[int, Decimal]:
     return year_plan(t.year)
 
 
+def plans_for(targets, year: int) -> dict[int, dict[int, Decimal]]:
+    """target id → its milestones, for many targets of one year in two queries."""
+    from .models import MilestonePlan
+
+    targets = list(targets)
+    own = {p.target_id: p.months() for p in MilestonePlan.objects.filter(target__in=[t.pk for t in targets])
+           if p.shares}
+    default = year_plan(year)
+    return {t.pk: own.get(t.pk, default) for t in targets}
+
+
 def year_plan(year: int) -> dict[int, Decimal]:
     from .models import MilestonePlan
 

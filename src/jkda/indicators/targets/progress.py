@@ -111,7 +111,7 @@ def area_table(year: int, level: str, area_code: str) -> AreaTable:
     catalogue_order = {ind.code: i for i, ind in enumerate(engine.all_indicators())}
     targets.sort(key=lambda t: catalogue_order.get(t.indicator, 999))
     pops = populations(targets, year)
-    plans = {t.pk: lookup.plan_for(t) for t in targets}
+    plans = lookup.plans_for(targets, year)
     months = sorted({m for p in plans.values() for m in p})
     done = elapsed_months(year)
     progress_months = [m for m in months if m in done]
@@ -172,9 +172,8 @@ def behind(year: int, month: int, user=None, level: str | None = None) -> list[B
     """Areas and institutions behind the milestone due by the end of `month`, worst first: the smallest share
     of the milestone's people reached, then the largest shortfall in people. Only areas with an institution the
     user sees (access.scope) when a user is given."""
-    targets = Target.objects.filter(year=year)
-    if level:
-        targets = targets.filter(level=level)
+    targets = list(Target.objects.filter(year=year, level=level) if level else Target.objects.filter(year=year))
+    plans = lookup.plans_for(targets, year)
     by_level: dict[str, list[Target]] = defaultdict(list)
     for t in targets:
         by_level[t.level].append(t)
@@ -189,7 +188,7 @@ def behind(year: int, month: int, user=None, level: str | None = None) -> list[B
             fig = tables[t.indicator].by_code().get(t.area_code)
             if fig is None or (visible is not None and not visible & set(fig.institution_ids)):
                 continue
-            pct = rules.due_percent(t.annual, t.half_year_share, lookup.plan_for(t), month)
+            pct = rules.due_percent(t.annual, t.half_year_share, plans[t.pk], month)
             due = rules.people(fig.denominator, pct)
             if fig.numerator < due:
                 out.append(Behind(t, str(tables[t.indicator].indicator.name), fig.name, month, pct, due,

@@ -108,7 +108,8 @@ def area(request, level, code):
         raise PermissionDenied(_("This area is outside your jurisdiction."))
     return render(request, "targets/area.html", {
         "table": table, "year": year, "level_label": actions.level_label(level),
-        "month_heads": [(m, MONTH_LABELS[m - 1]) for m in table.months], "may_enter": may_enter(request.user),
+        "month_heads": [(m, MONTH_LABELS[m - 1]) for m in table.months],
+        "may_enter": may_enter(request.user) and actions.may_set(request.user, level, table.area),
         "rows": [(r, r.cell_list(table.months)) for r in table.rows],
     })
 
