@@ -341,6 +341,14 @@ def test_pages_for_a_bureau(client, progress_data):
     bad_plan = client.post(reverse("targets_plan", args=[YEAR]), {"m4": "70", "m5": "40", "m6": "100"})
     assert "必须递增" in bad_plan.content.decode() and not MilestonePlan.objects.exists()
     assert client.post(reverse("targets_plan", args=[YEAR]), {"m4": "30", "m5": "60"}).status_code == 302
+    t = Target.objects.get(level="township", area_code="320506101", indicator=ERR)
+    changed = client.post(reverse("targets_edit", args=[t.pk]), {"annual": "90", "half_year_share": "60",
+                                                                 "responsible_person": "赵院长"})
+    assert changed.status_code == 302
+    t.refresh_from_db()
+    assert (t.annual, t.half_year_share, t.area_code) == (D(90), D(60), "320506101")
+    edit_page = client.get(reverse("targets_edit", args=[t.pk])).content.decode()
+    assert "修改记录" in edit_page and "赵院长" in edit_page
     template = client.get(reverse("targets_template"))
     assert template.status_code == 200 and template["Content-Type"].startswith("application/vnd.openxml")
     upload = io.BytesIO(workbook([[ERR, "township", "320506", 2025, 80, 50, "", ""]]))
@@ -356,6 +364,7 @@ def test_pages_refuse_entry_to_a_doctor(client, progress_data):
     assert client.get(reverse("targets_import")).status_code == 403
     assert client.get(reverse("targets_area", args=["township", "320506101"])).status_code == 403
     assert client.get(reverse("targets_area", args=["township", "320506001"])).status_code == 200
+    assert client.get(reverse("targets_area", args=["township", "999999999"])).status_code == 404
     index = client.get(reverse("targets_index") + f"?year={YEAR}").content.decode()
     assert "木渎镇" not in index and "长桥街道" in index
 

@@ -101,11 +101,12 @@ def area(request, level, code):
     if level not in engine.LEVELS:
         raise Http404(_("Unknown level."))
     try:
-        table = progress.area_table(year, level, code)
+        actions.resolve_area(level, code)
     except ValidationError:
         raise Http404(_("No such area.")) from None
     if not _visible(request.user, level, code):
         raise PermissionDenied(_("This area is outside your jurisdiction."))
+    table = progress.area_table(year, level, code)
     return render(request, "targets/area.html", {
         "table": table, "year": year, "level_label": actions.level_label(level),
         "month_heads": [(m, MONTH_LABELS[m - 1]) for m in table.months],
