@@ -6,3 +6,4 @@ class TargetsConfig(AppConfig):
     name = "jkda.indicators.targets"
     label = "targets"
     verbose_name = _("Targets and milestones")
+    nav_links = [("targets_index", _("Targets"))]
