@@ -15,10 +15,12 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from jkda.access.scope import visible_institution_ids
 from jkda.indicators import engine, periods
 from jkda.indicators.engine import Figure
 from jkda.indicators.export import rate_value
@@ -35,6 +37,13 @@ LEVEL_WORDS = {
     "township": "township", "street": "township", "town": "township", "乡镇": "township", "街道": "township",
     "institution": "institution", "机构": "institution",
     "city": "city", "市": "city",
+}
+# Short column headings for the numerators whose catalogue text is a sentence.
+NUMERATOR_HEADINGS = {
+    "electronic_record_rate": gettext_lazy("electronic health records"),
+    "record_establishment_rate": gettext_lazy("complete records"),
+    "qualified_record_rate": gettext_lazy("qualified records"),
+    "record_usage_rate": gettext_lazy("records in use"),
 }
 LEVEL_NAMES = {
     "county": gettext_lazy("district (county)"), "township": gettext_lazy("township (street)"),
@@ -73,6 +82,32 @@ def parse_date(value, what: str) -> dt.date | None:
     except ValueError:
         raise NoticeError(_("%(what)s must be a date such as 2026-06-30, not “%(value)s”.")
                           % {"what": what, "value": value}) from None
+
+
+def scoped_within(user, division_code: str | None = None) -> Division | Institution | None:
+    """The `within` of the engine for a user: a superuser gets the division asked for (or everything); a staff
+    member their institution's subtree, or the division asked for when it lies inside that subtree (or the subtree
+    when the division contains it). A division that only partly overlaps is refused."""
+    division = None
+    if division_code:
+        division = Division.objects.filter(code=division_code.strip()).first()
+        if division is None:
+            raise NoticeError(_("No division with code %(code)s.") % {"code": division_code})
+    visible = visible_institution_ids(user)
+    if visible is None:
+        return division
+    if not getattr(user, "institution_id", None):
+        raise PermissionDenied(_("Your account belongs to no institution, so there are no figures to show."))
+    own = user.institution
+    if division is None:
+        return own
+    inside_division = engine.institutions_within(division)
+    inside_own = engine.institutions_within(own)
+    if inside_division <= inside_own:
+        return division
+    if inside_own <= inside_division:
+        return own
+    raise PermissionDenied(_("%(inst)s is outside your jurisdiction.") % {"inst": division.name})
 
 
 def default_deadline(issued: dt.date) -> dt.date:
@@ -198,7 +233,7 @@ def build_notice(indicator_code: str, period: str | periods.Period, level: str, 
             "institution": _("institution"),
             "institution_area": str(LEVEL_NAMES[level]) if level != "institution" else _("township (street)"),
             "population": str(indicator.population_text),
-            "numerator": str(indicator.numerator_text),
+            "numerator": str(NUMERATOR_HEADINGS.get(indicator.code, indicator.numerator_text)),
             "rate": _("%(name)s (%%)") % {"name": indicator.name},
             "rank": _("rank"),
             "total": _("total"),
@@ -207,8 +242,17 @@ def build_notice(indicator_code: str, period: str | periods.Period, level: str, 
     }
     notice["document"] = _document(notice, target, line, issued, deadline, number=number,
                                    issuer=issuer or default_issuer(within), addressees=addressees,
-                                   scope_name=scope_name or (within.name if within is not None else _("the city")))
+                                   scope_name=scope_name or area_name(within))
     return notice
+
+
+def area_name(within: Division | Institution | None) -> str:
+    """How the text names the area a notice covers: the division (an institution's: the one it serves)."""
+    if within is None:
+        return _("the city")
+    if isinstance(within, Institution):
+        return within.division.name
+    return within.name
 
 
 def _names(rows: list[dict], with_area: bool = False) -> str:
@@ -243,7 +287,8 @@ def _document(n: dict, target: Decimal, line: Decimal, issued: dt.date, deadline
     body(_("In %(scope)s, %(population_label)s: %(population)s; %(numerator_label)s: %(numerator)s; the %(indicator)s "
            "is %(rate)s against a target of %(target)s%%. %(areas_met)d of %(areas)d %(level)s units and "
            "%(inst_met)d of %(insts)d institutions reached the target.")
-         % {"scope": scope_name, "population_label": n["labels"]["population"], "population": _number(total["population"]),
+         % {"scope": scope_name, "population_label": n["labels"]["population"],
+            "population": _number(total["population"]),
             "numerator_label": n["labels"]["numerator"], "numerator": _number(total["numerator"]),
             "indicator": n["indicator_name"], "rate": _pct(total["rate"]), "target": t,
             "areas_met": c["areas_met"], "areas": c["areas"], "level": level,
