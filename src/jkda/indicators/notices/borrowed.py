@@ -79,6 +79,7 @@ MESSAGES = (
     gettext_noop('notified patients with a first home visit'),
     gettext_noop('tuberculosis patients notified'),
     gettext_noop('tuberculosis regular medication rate'),
+    # xgettext:no-python-format
     gettext_noop('patients who completed treatment in the period and took over 90% of their doses'),
     gettext_noop('tuberculosis patients who completed treatment'),
     gettext_noop('%(y)d'),

@@ -140,7 +140,7 @@ def chinese_date(day: dt.date) -> str:
 
 
 def _number(value: int) -> str:
-    return f"{value:,}"
+    return str(value)
 
 
 def _pct(value: float | None) -> str:
@@ -234,6 +234,7 @@ def build_notice(indicator_code: str, period: str | periods.Period, level: str, 
             "institution_area": str(LEVEL_NAMES[level]) if level != "institution" else _("township (street)"),
             "population": str(indicator.population_text),
             "numerator": str(NUMERATOR_HEADINGS.get(indicator.code, indicator.numerator_text)),
+            "numerator_text": str(indicator.numerator_text),
             "rate": _("%(name)s (%%)") % {"name": indicator.name},
             "rank": _("rank"),
             "total": _("total"),
@@ -289,7 +290,7 @@ def _document(n: dict, target: Decimal, line: Decimal, issued: dt.date, deadline
            "%(inst_met)d of %(insts)d institutions reached the target.")
          % {"scope": scope_name, "population_label": n["labels"]["population"],
             "population": _number(total["population"]),
-            "numerator_label": n["labels"]["numerator"], "numerator": _number(total["numerator"]),
+            "numerator_label": n["labels"]["numerator_text"], "numerator": _number(total["numerator"]),
             "indicator": n["indicator_name"], "rate": _pct(total["rate"]), "target": t,
             "areas_met": c["areas_met"], "areas": c["areas"], "level": level,
             "inst_met": c["institutions_met"], "insts": c["institutions_with_population"]})
