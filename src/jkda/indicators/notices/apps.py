@@ -6,3 +6,4 @@ class NoticesConfig(AppConfig):
     name = "jkda.indicators.notices"
     label = "notices"
     verbose_name = _("Notices")
+    nav_links = [("notice", _("Notice"), {"bureau"}), ("ranking", _("Rankings"), {"bureau"})]
