@@ -144,7 +144,7 @@ def test_text_of_the_notice(data):
     doc = n["document"]
     assert doc["issuer"] == "苏州市卫生健康委员会"  # the city-level bureau by default
     assert doc["number"] == "苏卫基层〔2026〕12号"
-    assert doc["title"] == f"关于{year()}年度居民电子健康档案建档率情况的通报"
+    assert doc["title"] == f"关于{year()}年电子建档率情况的通报"
     assert doc["addressees"] == "各区（县）卫生健康委员会"
     assert doc["deadline"] == dt.date(year(), 7, 31).isoformat()  # the last day of the month after next
     text = "\n".join(p["text"] for p in doc["paragraphs"])
@@ -179,7 +179,7 @@ def test_docx_tables_match_the_json(data, level):
                                                          lab["numerator"], lab["rate"]]
     assert [[c.text for c in row.cells] for row in tables[0].rows[1:]] == annex1
     assert [c.text for c in tables[1].rows[0].cells] == ["序号", lab["institution_area"], "机构", "常住人口数",
-                                                         "电子健康档案数（份）", "居民电子健康档案建档率（%）"]
+                                                         "电子健康档案数（份）", "电子建档率（%）"]
     assert [[c.text for c in row.cells] for row in tables[1].rows[1:]] == annex2
     paragraphs = [p.text for p in document.paragraphs]
     assert paragraphs[0] == "苏州市卫生健康委员会"
@@ -246,14 +246,14 @@ def test_cli_writes_the_three_files(data, tmp_path, capsys):
 
 @pytest.mark.parametrize("args, message", [
     (["--indicator", "nope"], "未知指标"),
-    (["--period", "2026Q5"], "无法识别的统计期"),
+    (["--period", "2026Q5"], "未知期间"),
     (["--period", "1999"], "年份须在2000至2100之间"),
     (["--target", "abc"], "目标值须为数字"),
     (["--target", "120"], "目标值须在0至100之间"),
     (["--criticize-below", "-1"], "通报批评线须在0至100之间"),
     (["--criticize-below", "70"], "通报批评线（70%）不能高于目标值（60%）"),
     (["--level", "province"], "未知层级"),
-    (["--within", "999999"], "没有代码为 999999 的行政区划"),
+    (["--within", "999999"], "没有编码为 999999 的行政区划"),
     (["--deadline", "2026-02-30"], "整改期限须为日期"),
     (["--date", "2026-06-01", "--deadline", "2026-05-01"], "早于成文日期"),
 ])
@@ -310,7 +310,7 @@ def _query(**kw):
 def test_page_for_a_district_bureau_is_limited_to_its_district(data, client):
     client.force_login(data.bureau_user)  # 吴中区卫生健康局
     r = client.get("/indicators/notice/")
-    assert r.status_code == 200 and "居民电子健康档案建档率" in r.content.decode()
+    assert r.status_code == 200 and "电子建档率" in r.content.decode()
     r = client.get("/indicators/notice/", _query())
     html = r.content.decode()
     assert r.status_code == 200
@@ -360,7 +360,7 @@ def test_form_errors_are_chinese(data, client):
     r = client.get("/indicators/notice/", _query(target="70", criticize_below="80"))
     assert r.status_code == 400 and "通报批评线不能高于目标值" in r.content.decode()
     r = client.get("/indicators/notice/", _query(period="2026Q9"))
-    assert r.status_code == 400 and "无法识别的统计期" in r.content.decode()
+    assert r.status_code == 400 and "未知期间" in r.content.decode()
 
 
 def test_city_bureau_and_superuser_see_the_whole_city(data, client):
@@ -419,7 +419,7 @@ def test_api_ranking(data, client):
     r = client.get(f"/api/indicators/{IND}", {"period": str(year()), "within": "320507"})
     assert r.status_code == 403 and "不在您的管辖范围内" in r.json()["detail"]
     r = client.get(f"/api/indicators/{IND}", {"period": "2026Q9"})
-    assert r.status_code == 422 and "无法识别的统计期" in json.dumps(r.json(), ensure_ascii=False)
+    assert r.status_code == 422 and "未知期间" in json.dumps(r.json(), ensure_ascii=False)
     r = client.get("/api/indicators/nope", {"period": str(year())})
     assert r.status_code == 422 and "未知指标" in json.dumps(r.json(), ensure_ascii=False)
     client.logout()

@@ -92,7 +92,7 @@ def messages_of(exc):
 @pytest.mark.parametrize("change, field, text", [
     ({"indicator": "no_such_rate"}, "indicator", "未知指标"),
     ({"level": "township", "area_code": "320506"}, "area_code", "不是乡镇"),
-    ({"level": "county", "area_code": "320506001"}, "area_code", "不是区县"),
+    ({"level": "county", "area_code": "320506001"}, "area_code", "不是区（县）"),
     ({"level": "institution", "area_code": "B320506"}, "area_code", "不是医疗卫生机构"),
     ({"level": "institution", "area_code": "X999"}, "area_code", "不是机构编码"),
     ({"annual": "120"}, "annual", "0 到 100"),
