@@ -357,3 +357,41 @@ def test_web_scope_and_roles(client, city):
     head = Staff.objects.create_user(username="head", password=PASSWORD, institution=city.hospital, role="head")
     client.force_login(head)
     assert client.get(reverse("analysis_report")).status_code == 200
+
+
+def test_running_half_year_is_counted_up_to_today(city, district):
+    from django.utils import timezone
+
+    r = build_report(city.county.code, "2026H2", city.bureau_user)
+    today = timezone.localdate()
+    assert r["period"]["as_of"] == min(D(2026, 12, 31), today).isoformat()
+    assert r["records"] == 8  # G closed in August drops out, H established in July comes in
+    assert r["title"] == "吴中区2026年下半年居民健康状况分析报告"
+    # nothing was examined or followed up in the second half
+    assert r["lifestyle"]["examined"] == 0 and all(x["share"] is None for x in r["lifestyle"]["rows"])
+    assert {c["key"]: c["followed"] for c in r["control"]} == {"hypertension": 0, "diabetes": 0, "smi": 0}
+    doc = Document(io.BytesIO(render_docx(r)))
+    if r["period"]["as_of"] != "2026-12-31":
+        assert f"数据截至{r['period']['as_of']}" in doc.paragraphs[1].text
+
+
+def test_queries_do_not_grow_with_the_residents(city, district):
+    """Every figure is a grouped query: more residents, more forms, the same number of queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            build_report(city.centre.code, H1, city.manager)
+        return len(ctx.captured_queries)
+
+    before = count()
+    for i in range(3):
+        r = rec(city, birth=D(1950 + i, 1, 1), name=f"新增{i}", past_diseases=[{"code": "2", "date": "2010-01"}])
+        P.enrol(city.doctor, r, "hypertension", on=D(2026, 1, 2), source="1")
+        record_service(HypertensionFollowup, r, city.doctor, htn(D(2026, 6, 1), 160, 100))
+        exam(city, r, D(2026, 5, 1), smoking_status="3", cigarettes_per_day=5, evaluation="2",
+             abnormality_2=f"异常{i}")
+    assert count() == before
+    r = build_report(city.centre.code, H1, city.manager)
+    assert {c["key"]: c["count"] for c in r["targets"]["categories"]}["uncontrolled_hypertension"] == 4
