@@ -13,6 +13,7 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
+from docx.table import _Cell
 
 BODY_FONT = "仿宋"
 HEADING_FONT = "黑体"
@@ -122,14 +123,14 @@ class _Writer:
         return h
 
     def table(self, rows: list[list[str]]):
-        t = self.doc.add_table(rows=len(rows), cols=len(rows[0]))
+        t = self.doc.add_table(rows=0, cols=len(rows[0]))
         t.style = "Table Grid"
         t.alignment = WD_TABLE_ALIGNMENT.CENTER
         for i, row in enumerate(rows):
+            # the cells straight from the new row's XML: Table.cell() and _Row.cells walk the whole table each time
+            cells = [_Cell(tc, t) for tc in t.add_row()._tr.tc_lst]
             for j, value in enumerate(row):
-                c = t.cell(i, j)
-                c.text = ""
-                p = c.paragraphs[0]
+                p = cells[j].paragraphs[0]
                 if j > 0 and i > 0 and _numeric(value):
                     p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
                 _fonts(p.add_run(value), HEADING_FONT if i == 0 else BODY_FONT, 10.5, i == 0)
