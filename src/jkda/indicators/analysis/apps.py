@@ -6,3 +6,4 @@ class AnalysisConfig(AppConfig):
     name = "jkda.indicators.analysis"
     label = "analysis"
     verbose_name = _("Half-year analysis report")
+    nav_links = [("analysis_report", _("Analysis report"), {"bureau", "head", "record_manager"})]

@@ -6,6 +6,7 @@
                                              follow-ups (clinic or home; a phone call does not count) in the period
     latest_controlled(program, start, end)   records whose latest follow-up in the period is controlled
                                              (BP below the age's limits, resp. fasting glucose below 7.0)
+    latest_in_period(program, start, end)    the latest follow-up of each record in the period (a queryset)
 
 `records` (a Record queryset) restricts any of them, e.g. to one institution's patients under management.
 """
@@ -64,10 +65,14 @@ def standard_management(program: str, start: dt.date, end: dt.date, records: Que
     return set(rows)
 
 
-def latest_controlled(program: str, start: dt.date, end: dt.date, records: QuerySet | None = None) -> set[int]:
+def latest_in_period(program: str, start: dt.date, end: dt.date, records: QuerySet | None = None) -> QuerySet:
+    """The latest follow-up of each record within the period (by date, then entry order), as one queryset."""
     model = model_for(program)
     later = model.objects.filter(record_id=OuterRef("record_id"), service_date__range=(start, end)).filter(
         Q(service_date__gt=OuterRef("service_date")) | Q(service_date=OuterRef("service_date"), pk__gt=OuterRef("pk")))
-    rows = (_followups(program, records).filter(service_date__range=(start, end), controlled=True)
-            .filter(~Exists(later)).values_list("record_id", flat=True))
+    return _followups(program, records).filter(service_date__range=(start, end)).filter(~Exists(later))
+
+
+def latest_controlled(program: str, start: dt.date, end: dt.date, records: QuerySet | None = None) -> set[int]:
+    rows = latest_in_period(program, start, end, records).filter(controlled=True).values_list("record_id", flat=True)
     return set(rows)
