@@ -122,7 +122,7 @@ class AccessRequest(models.Model):
         REFUSED = "refused", _("Refused")
         CONSENTED = "consented", _("Consented")
         DECLINED = "declined", _("Consent declined")
-        ACTIVE = "active", _("Active")
+        ACTIVE = "active", _("Grant active")
         EXPIRED = "expired", _("Expired")
         REVOKED = "revoked", _("Revoked")
 
