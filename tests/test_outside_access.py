@@ -292,3 +292,26 @@ def test_the_request_pages(city, setup, client):
     assert req.status == S.APPROVED
     client.force_login(city.station_doctor)  # neither applicant nor decider
     assert client.get(f"/access-requests/{req.pk}/").status_code == 404
+
+
+def test_the_mental_disorder_management_consent_is_shown_beside_the_request(city, establish, client):
+    from jkda.programs import actions as program_actions
+    from jkda.programs.mental.models import SmiProfile
+
+    rec = establish(id_number=make_id(dt.date(1980, 3, 4)), past_diseases=[{"code": "8", "date": "2010-05"}])
+    day = timezone.localdate() - dt.timedelta(days=10)
+    from jkda.records.models import Record
+
+    Record.objects.filter(pk=rec.pk).update(established_on=day - dt.timedelta(days=30))
+    rec.refresh_from_db()
+    program_actions.enrol(city.doctor, rec, "smi", on=day, source="1")
+    profile = record_service(SmiProfile, rec, city.doctor, {
+        "service_date": day, "consent": "1", "consent_signer": "2", "guardian_name": "张母", "guardian_relation": "2",
+        "consent_date": day, "diagnosis": "1", "past_symptoms": ["1"]})
+    req = submit(city, [rec])
+    assert grants.mental_consents([rec.pk]) == {rec.pk: profile}
+    client.force_login(city.manager)
+    page = client.get(f"/access-requests/{req.pk}/").content.decode()
+    assert f"/services/smi_profile/{profile.pk}/" in page and day.isoformat() in page
+    client.force_login(city.town_doctor)  # the applicant does not see it
+    assert "smi_profile" not in client.get(f"/access-requests/{req.pk}/").content.decode()
