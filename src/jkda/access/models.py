@@ -104,3 +104,93 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("the audit trail is append-only")
+
+
+# --- outside access requests (see access.grants) ---------------------------------------------------------------
+
+
+class AccessRequest(models.Model):
+    """A written application by someone outside a record's scope to read named records for a period.
+
+    submitted → approved / refused (managing institution) → consented / declined (resident or guardian) → active
+    (the grant: read-only, time-boxed) → expired / revoked. The grant is this request's active phase: its id is the
+    request's id. Every step goes through one function of access.grants."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("Submitted")
+        APPROVED = "approved", _("Approved, awaiting consent")
+        REFUSED = "refused", _("Refused")
+        CONSENTED = "consented", _("Consented")
+        DECLINED = "declined", _("Consent declined")
+        ACTIVE = "active", _("Grant active")
+        EXPIRED = "expired", _("Expired")
+        REVOKED = "revoked", _("Revoked")
+
+    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("applicant"), on_delete=models.PROTECT,
+                                  related_name="access_requests")
+    applicant_name = models.CharField(_("applicant"), max_length=150)
+    organisation = models.CharField(_("applicant's organisation"), max_length=100)
+    purpose = models.TextField(_("purpose"))
+    institution = models.ForeignKey("regions.Institution", verbose_name=_("managing institution"),
+                                    on_delete=models.PROTECT, related_name="+")
+    period_start = models.DateField(_("access from"))
+    period_end = models.DateField(_("access until"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SUBMITTED,
+                              db_index=True)
+    submitted_at = models.DateTimeField(_("submitted at"))
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by_name = models.CharField(_("decided by"), max_length=150, blank=True)
+    decision_reason = models.CharField(_("reasons"), max_length=500, blank=True)
+    starts_at = models.DateTimeField(_("grant starts"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("grant ends"), null=True, blank=True, db_index=True)
+    closed_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    closed_reason = models.CharField(_("reason for ending"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("outside access request")
+        verbose_name_plural = _("outside access requests")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["applicant", "status"], name="accessreq_applicant_status")]
+
+    def __str__(self):
+        return f"#{self.pk} {self.applicant_name}"
+
+
+class AccessRequestItem(models.Model):
+    """One record asked for, and the consent of its resident (or of the guardian of a child under 14)."""
+
+    class Consent(models.TextChoices):
+        PENDING = "pending", _("Awaiting consent")
+        CONSENTED = "consented", _("Consented")
+        DECLINED = "declined", _("Declined")
+
+    request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="items")
+    record = models.ForeignKey("records.Record", verbose_name=_("record"), on_delete=models.PROTECT,
+                               related_name="+")
+    consent = models.CharField(_("consent"), max_length=10, choices=Consent.choices, default=Consent.PENDING)
+    consent_at = models.DateTimeField(_("consent given at"), null=True, blank=True)
+    consent_by = models.ForeignKey("records.Resident", verbose_name=_("decided by"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    by_guardian = models.BooleanField(_("by the guardian"), default=False)
+    consent_reason = models.CharField(_("reason"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("record asked for")
+        verbose_name_plural = _("records asked for")
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["request", "record"], name="accessreq_item_unique")]
+
+
+class AccessRequestEvent(models.Model):
+    """The history of a request: every state change with who made it and why."""
+
+    request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField(_("time"))
+    status = models.CharField(_("status"), max_length=10, choices=AccessRequest.Status.choices)
+    actor_name = models.CharField(_("by"), max_length=150, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("access request event")
+        verbose_name_plural = _("access request events")
+        ordering = ["at", "id"]

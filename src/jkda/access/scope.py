@@ -7,7 +7,7 @@ everything. Staff without an institution see nothing.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from jkda.regions.models import Institution
 
@@ -28,7 +28,11 @@ def restrict(queryset: QuerySet, user, field: str = "institution") -> QuerySet:
     ids = visible_institution_ids(user)
     if ids is None:
         return queryset
-    return queryset.filter(**{f"{field}_id__in": ids})
+    from .grants import granted_record_ids  # records an active outside-access grant opens (read-only pages)
+
+    granted = granted_record_ids(queryset, user)
+    scoped = Q(**{f"{field}_id__in": ids})
+    return queryset.filter(scoped | Q(pk__in=granted) if granted else scoped)
 
 
 def may_manage(user, institution: Institution) -> bool:

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import security, views
 
@@ -8,4 +8,5 @@ urlpatterns = [
     path("account/2fa/", security.otp_setup, name="otp_setup"),
     path("account/2fa/verify/", security.otp_verify, name="otp_verify"),
     path("account/password/", security.password_change, name="password_change"),
+    path("", include("jkda.access.grant_urls")),
 ]

@@ -6,3 +6,4 @@ class PortalConfig(AppConfig):
     name = "jkda.portal"
     label = "portal"
     verbose_name = _("Resident portal")
+    worklist_panels = ["jkda.portal.worklist.corrections_panel"]

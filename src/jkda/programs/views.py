@@ -15,7 +15,7 @@ from . import actions
 from .forms import CallForm, EnrolForm, ExitForm, WorklistFilter
 from .models import Enrollment
 from .registry import program_label
-from .worklist import due_list, rows_for, screening
+from .worklist import due_list, panels, rows_for, screening
 
 PAGE_SIZE = 200  # rows of the work list per page (the print-out of one page)
 
@@ -104,6 +104,7 @@ def worklist_page(request):
         "form": form, "rows": rows_for(list(page.object_list), as_of), "page": page, "total": len(items),
         "query": query.urlencode(), "as_of": as_of, "mine": mine,
         "overdue": sum(1 for i in items if i.overdue(as_of)), "call_form": CallForm(),
+        "panels": panels(request.user, as_of),
     })
 
 

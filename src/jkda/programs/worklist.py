@@ -132,3 +132,18 @@ def screening(user, as_of: dt.date, *, village_code: str = "") -> tuple[list[Row
     rows.sort(key=lambda r: (r.record.village.code, r.record.resident.birth_date, r.record.resident.name_pinyin))
     out = [ScreeningGroup(v, b, dict(c)) for (v, b), c in sorted(groups.items())]  # a Counter hides .items
     return rows, out
+
+
+def panels(user, as_of: dt.date) -> list[dict]:
+    """Lists other apps add to the work list page (the portal's correction requests ...): an AppConfig names them
+    in `worklist_panels`, dotted paths of functions (user, as_of) -> {"template": ..., **context} or None."""
+    from django.apps import apps
+    from django.utils.module_loading import import_string
+
+    out = []
+    for config in apps.get_app_configs():
+        for path in getattr(config, "worklist_panels", ()):
+            panel = import_string(path)(user, as_of)
+            if panel:
+                out.append(panel)
+    return out

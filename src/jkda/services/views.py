@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from jkda.access import grants
 from jkda.records.search import base_queryset
 from jkda.web.views import _record, add_errors, allow, can_write, login_required
 
@@ -70,7 +71,7 @@ def service_new(request, number, kind):
 @allow("GET")
 def service_detail(request, kind, pk):
     model, obj = _service(request, kind, pk)
-    actions.audit_service("read", obj)
+    actions.audit_service("read", obj, **grants.read_detail(request.user, obj.record))
     history = list(obj.history.select_related("history_user").order_by("-history_date")[:50])
     return render(request, "services/detail.html", {
         "obj": obj, "record": obj.record, "model": model, "title": model.title(),

@@ -21,7 +21,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from jkda.access import audit, masking
+from jkda.access import audit, grants, masking
 from jkda.access.scope import WRITE_ROLES, may_manage, restrict
 from jkda.records import actions, card
 from jkda.records.forms import EditForm, EstablishForm, display_sections, field_label, format_value
@@ -261,7 +261,10 @@ def record_detail(request, number):
     elif reveal:
         audit.log("reveal", obj=record, detail={"fields": list(masking.MASKED_FIELDS)})
     else:
-        audit.log("read", obj=record)
+        granted = grants.read_detail(request.user, record)  # {"grant": id} when read through an outside grant
+        audit.log("read", obj=record, detail=granted or None)
+        if granted:
+            messages.info(request, grants.reading_notice(granted["grant"]))
     return _record_page(request, record, reveal=reveal)
 
 
