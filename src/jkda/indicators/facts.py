@@ -13,7 +13,8 @@ Incremental upkeep:
   that day on (its institution now and the institutions it was moved away from since), from that month on.
 - `refresh()` (`jkda indicators refresh`, or a scheduled job) recomputes, per month, only the marked
   institutions, each month in one transaction; months never computed, and months last computed on an earlier
-  day than their as-of day (the running month, once a day; the month just ended), are recomputed whole.
+  day than their as-of day (the running month, once a day; the month just ended), are recomputed whole, and
+  institutions without facts in a month (opened since) are added to it.
   `refresh(full=True)` (`--full`) rebuilds every month of the kept years. A month that has not started is never
   computed. Bulk loaders (`jkda synth`, imports) do not fire signals: run `jkda indicators refresh --full` after
   them, and after changing a setting an indicator reads.
@@ -63,12 +64,14 @@ def period_of(year: int, month: int) -> periods.Period:
 
 # --- marks --------------------------------------------------------------------------------------------------------
 
-def mark(institutions: Iterable[int | None], day: dt.date) -> int:
-    """Mark the facts of these institutions out of date from `day`'s month on (and from January of every later
-    kept year). Days before the kept years count from their first January; days after today change nothing
-    computed yet. Returns the number of marks written."""
+def mark(institutions: Iterable[int | None], day: dt.date, later_years: bool = True) -> int:
+    """Mark the facts of these institutions out of date from `day`'s month on (and, unless later_years is False,
+    from January of every later kept year). Days before the kept years count from their first January; days
+    after today change nothing computed yet. Returns the number of marks written."""
     today = periods.today()
     years = kept_years(today)
+    if not later_years and day.year < years[0]:
+        return 0
     day = max(day, dt.date(years[0], 1, 1))
     if day > today:
         return 0
@@ -76,7 +79,8 @@ def mark(institutions: Iterable[int | None], day: dt.date) -> int:
     rows = []
     for inst in insts:
         rows.append(FactDirty(institution_id=inst, year=day.year, month=day.month))
-        rows.extend(FactDirty(institution_id=inst, year=y, month=1) for y in range(day.year + 1, today.year + 1))
+        if later_years:
+            rows.extend(FactDirty(institution_id=inst, year=y, month=1) for y in range(day.year + 1, today.year + 1))
     FactDirty.objects.bulk_create(rows)
     return len(rows)
 
@@ -196,7 +200,7 @@ def on_population(sender, instance: PopulationBase, created=False, raw=False, **
     before = getattr(instance, "_facts_before", None) or {}
     for inst, year in {(instance.institution_id, instance.year), (before.get("institution_id"), before.get("year"))}:
         if inst and year:
-            mark([inst], dt.date(int(year), 1, 1))
+            mark([inst], dt.date(int(year), 1, 1), later_years=False)  # base data of one year: that year
 
 
 def on_hand_over(sender, source, successor, **kwargs):
@@ -294,6 +298,10 @@ def refresh(full: bool = False, years: Iterable[int] | None = None) -> RefreshRe
             .values_list("year", "month", "as_of")}
     clinical = clinical_institutions()
     indicators = engine.all_indicators()
+    present: dict[tuple[int, int], set[int]] = defaultdict(set)  # institutions with facts, per month
+    for y, m, inst in (Fact.objects.filter(year__in=years, indicator=indicators[0].code)
+                       .values_list("year", "month", "institution_id")):
+        present[(y, m)].add(inst)
     for year in years:
         for month in range(1, 13):
             if not month_started(year, month, today):
@@ -303,11 +311,14 @@ def refresh(full: bool = False, years: Iterable[int] | None = None) -> RefreshRe
                 insts = None
             else:
                 insts = {i for i, first in dirty.get(year, {}).items() if first <= month} & clinical
+                insts |= clinical - present[(year, month)]  # an institution opened since: zeros until marked
                 if not insts:
                     continue
             result.facts += compute_month(year, month, insts, indicators)
             result.months.append((year, month, len(clinical if insts is None else insts)))
-    ids = [m[0] for m in marks]
+    # the marks read for the years done (and for years no longer kept); marks of other years wait for their refresh
+    first_kept = kept_years(today)[0]
+    ids = [pk for pk, _inst, year, _month in marks if year in years or year < first_kept]
     for i in range(0, len(ids), CHUNK):
         FactDirty.objects.filter(pk__in=ids[i:i + CHUNK]).delete()
     result.marks = len(ids)
