@@ -5,6 +5,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.test import RequestFactory
 
+from jkda.indicators.periods import today
 from jkda.records.models import Record
 from jkda.web.management.commands.demo import DEMO_PASSWORD
 
@@ -21,5 +22,8 @@ def test_demo_prepares_a_usable_district(capsys, settings):
     assert authenticate(request, username="demo_doctor", password=DEMO_PASSWORD) is not None
     assert authenticate(request, username="demo_admin", password=DEMO_PASSWORD).is_superuser
     count = Record.objects.count()
+    from jkda.indicators.models import FactMonth
+
+    assert FactMonth.objects.count() == today().month  # the dashboards' precomputed figures of this year
     call_command("demo", no_serve=True)
     assert Record.objects.count() == count

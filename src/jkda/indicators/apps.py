@@ -6,3 +6,8 @@ class IndicatorsConfig(AppConfig):
     name = "jkda.indicators"
     label = "indicators"
     verbose_name = _("Indicators")
+
+    def ready(self):
+        from . import facts
+
+        facts.connect()

@@ -308,6 +308,9 @@ def hand_over_institution(actor, source: Institution, successor: Institution, *,
 
     audit.log("update", user=actor, obj=source, object_id=source.code,
               detail={"event": "handed_over", "to": successor.code, "records": len(ids), "reason": reason})
+    from .signals import records_handed_over
+
+    records_handed_over.send(sender=Institution, source=source, successor=successor, actor=actor, records=ids)
     return len(ids)
 
 

@@ -6,3 +6,4 @@ class DashboardsConfig(AppConfig):
     name = "jkda.indicators.dashboards"
     label = "dashboards"
     verbose_name = _("Dashboards")
+    nav_links = [("dashboards", _("Dashboards"), {"doctor", "record_manager", "head", "bureau", "assessor"})]

@@ -1,4 +1,5 @@
-"""`jkda indicators`: list the catalogue, or print one indicator's figures for a period at a level."""
+"""`jkda indicators`: list the catalogue, print indicators' figures for a period at a level, or bring the facts
+table up to date (`jkda indicators refresh [--full] [--year 2026]`)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,11 @@ class Command(BaseCommand):
     help = "List the indicator codes, or compute indicators for a period and level."
 
     def add_arguments(self, parser):
+        parser.add_argument("action", nargs="?", choices=["refresh"],
+                            help="refresh: recompute the out-of-date facts (the precomputed figures)")
+        parser.add_argument("--full", action="store_true", help="with refresh: rebuild every month of the years")
+        parser.add_argument("--year", type=int, action="append", default=[],
+                            help="with refresh: the years to refresh (repeatable; default: the kept years)")
         parser.add_argument("--list", action="store_true", help="print the catalogue's codes and names")
         parser.add_argument("--indicator", action="append", default=[], help="indicator code (repeatable; "
                             "default: all)")
@@ -26,6 +32,8 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     def handle(self, *args, **opts):
+        if opts["action"] == "refresh":
+            return self.refresh(opts)
         if opts["list"]:
             for ind in engine.all_indicators():
                 self.stdout.write(f"{ind.code}\t{ind.name}")
@@ -57,3 +65,16 @@ class Command(BaseCommand):
             t = table.total
             pct = "—" if t.percent is None else f"{t.percent}%"
             self.stdout.write(f"{'':>4} {'':<14} {_('total'):<24} {t.numerator:>9} {t.denominator:>9} {pct:>8}")
+
+    def refresh(self, opts):
+        from jkda.indicators import facts
+
+        for year in opts["year"]:
+            if not 2000 <= year <= 2100:
+                raise CommandError(_("The year must be between 2000 and 2100."))
+        result = facts.refresh(full=opts["full"], years=opts["year"] or None)
+        months = ", ".join(f"{y}-{m:02d}" for y, m, _n in result.months) or "—"
+        self.stdout.write(_("Facts refreshed%(full)s: %(cells)d institution-months (%(facts)d figures) in %(s).1f s; "
+                            "months: %(months)s; marks cleared: %(marks)d.") % {
+            "full": _(" (full rebuild)") if result.full else "", "cells": result.cells, "facts": result.facts,
+            "s": result.seconds, "months": months, "marks": result.marks})

@@ -22,6 +22,12 @@ class Command(BaseCommand):
         if not Resident.objects.exists():
             self.stdout.write("生成合成数据（情景 S）/ generating the synthetic district (scenario S) ...")
             call_command("synth", scenario="S", seed=opts["seed"])
+        # synth bulk-loads without signals: compute this year's indicator facts where they are missing or out of
+        # date (the next plain `jkda indicators refresh` adds the earlier kept years)
+        from jkda.indicators.periods import today
+
+        self.stdout.write("计算指标预计算数据 / computing the indicator facts ...")
+        call_command("indicators", "refresh", year=[today().year], stdout=self.stdout)
         self.stdout.write(f"\n演示账号 / demo accounts (password: {DEMO_PASSWORD})")
         for user in self.ensure_accounts():
             self.stdout.write(f"  {user.username:<14} {user.get_role_display():<12} {user.institution or '-'}")
