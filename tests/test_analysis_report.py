@@ -321,7 +321,9 @@ def test_cli_errors_in_chinese(city, tmp_path, kwargs, message):
 def test_web_form_downloads_the_docx_and_audits(client, city, district):
     client.force_login(city.manager)
     page = client.get(reverse("analysis_report"))
-    assert page.status_code == 200 and "半年度" in page.content.decode()
+    html = page.content.decode()
+    assert page.status_code == 200 and "半年度" in html and 'href="/analysis/"' in html  # and the nav link
+    assert '<option value="C001">' in html and '<option value="2026H1">' in html
     resp = client.post(reverse("analysis_report"), {"area": city.centre.code, "half_year": "2026H1"})
     assert resp.status_code == 200
     assert resp["Content-Type"].startswith("application/vnd.openxmlformats-officedocument.wordprocessingml")
