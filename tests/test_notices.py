@@ -11,6 +11,7 @@ import json
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 from docx import Document
 from docx.oxml.ns import qn
 from hypothesis import HealthCheck, given, settings
@@ -295,7 +296,7 @@ def test_percentages_out_of_range_refused(value):
 def test_level_words():
     assert [engine_level(w) for w in ("district", "county", "township", "street", "institution", "city", "区县")] == [
         "county", "county", "township", "township", "institution", "city", "county"]
-    with pytest.raises(NoticeError, match="未知层级"):
+    with translation.override("zh-hans"), pytest.raises(NoticeError, match="未知层级"):
         engine_level("village")
 
 
