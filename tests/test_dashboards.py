@@ -182,7 +182,7 @@ def test_targets_and_milestones_from_the_targets_app(client, area, monkeypatch):
 
     def target_for(code, year, level, area_code):
         calls.append((code, year, level, area_code))
-        return lookup.TargetInfo(Decimal("80"), Decimal("40")) if code == "electronic_record_rate" else None
+        return lookup.TargetInfo(Decimal("80"), Decimal("40"), "", "") if code == "electronic_record_rate" else None
 
     def milestone_for(code, year, month, level, area_code):
         return Decimal("12.5") if code == "electronic_record_rate" else None
@@ -227,7 +227,7 @@ def test_month_not_computed_and_bad_months(client, area):
     html = page(client, "/dashboards/institution/C001/", year="abc")
     assert "必须是数字" in html
     html = page(client, "/dashboards/institution/C001/", month=13)
-    assert "1 到 12" in html or "1到12" in html or "1 至 12" in html
+    assert "1 到 12" in html or "1到12" in html or "1 至 12" in html or "1至12" in html
 
 
 def table(html: str) -> str:

@@ -370,3 +370,15 @@ def test_percent_rounds_half_up_from_the_exact_rate(n, d):
     exact = Fraction(n, d) * 100
     p = engine.percent(Fraction(n, d))
     assert abs(Fraction(p) - exact) <= Fraction(1, 200)
+
+
+def test_a_city_holds_its_districts_whatever_their_codes(district):
+    from jkda.regions.models import Division
+
+    city_div = Division.objects.create(code="320500", name="苏州市", level="city")
+    Division.objects.filter(code="320506").update(parent=city_div)
+    district.make()
+    inside = engine.institutions_within(city_div)
+    assert {district.centre.pk, district.station.pk, district.hospital.pk, district.clinic.pk} <= inside
+    table = engine.compute_one("electronic_record_rate", Y2025, "city", within=city_div)
+    assert [(r.code, r.numerator, r.denominator) for r in table.rows] == [("320500", 1, 18)]

@@ -350,9 +350,16 @@ def institutions_within(area: Division | Institution | None) -> set[int] | None:
     if isinstance(area, Institution):
         return set(Institution.objects.filter(path__startswith=area.path, kind__in=Institution.CLINICAL_KINDS)
                    .values_list("pk", flat=True))
-    codes = area.code
-    divisions = Division.objects.filter(code__startswith=codes).values("pk")
-    return set(Institution.objects.filter(division__in=divisions, kind__in=Institution.CLINICAL_KINDS)
+    # Walk the hierarchy rather than match code prefixes: a city's code (320500) is no prefix of its districts'.
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for pk, parent in Division.objects.values_list("pk", "parent_id"):
+        children[parent].append(pk)
+    inside, todo = set(), [area.pk]
+    while todo:
+        pk = todo.pop()
+        inside.add(pk)
+        todo.extend(children.get(pk, ()))
+    return set(Institution.objects.filter(division_id__in=sorted(inside), kind__in=Institution.CLINICAL_KINDS)
                .values_list("pk", flat=True))
 
 
