@@ -264,7 +264,7 @@ def test_record_upload_adds_up_and_replaces(usage):
     with pytest.raises(ValidationError):
         actions.record_upload(None, "emr", institution=usage.centre, day=dt.date(2025, 3, 3), records=1,
                               subsets=["HR01"])
-    assert AuditEntry.objects.filter(action="platform.upload").exists()
+    assert AuditEntry.objects.filter(action="create", object_type="platform_usage.uploadbatch").exists()
 
 
 def test_registration_roles(usage):
@@ -328,7 +328,7 @@ def test_usage_import(world, tmp_path):
     again = UsageImport(path).run()
     assert (again.imported, again.updated, again.present, again.rejected) == (0, 0, 4, 6)
     assert UsageEvent.objects.count() == 4
-    assert AuditEntry.objects.filter(action="platform.import_usage").count() == 2
+    assert AuditEntry.objects.filter(object_type="platform_usage.usage_import").count() == 2
 
 
 def test_usage_import_through_the_command(world, tmp_path):
@@ -445,7 +445,7 @@ def test_page_and_xlsx_agree(usage, client):
                     assert Decimal(text) == Decimal(str(value)), (t.key, page_row)
                 else:
                     assert value == text, (t.key, page_row)
-    assert AuditEntry.objects.filter(action="platform.export").exists()
+    assert AuditEntry.objects.filter(action="export", object_type="platform_usage.report").exists()
 
 
 def test_scope(usage, client):

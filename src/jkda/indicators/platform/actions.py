@@ -184,7 +184,7 @@ def record_upload(user, kind: str, *, institution: Institution, day: dt.date, re
             UploadBatchSubset.objects.bulk_create(
                 [UploadBatchSubset(batch=batch, subset_id=i) for i in sorted(wanted - old_ids)])
         if write_audit:
-            audit.log("platform.upload", user=user, obj=batch, detail={
+            audit.log("create" if created else "update", user=user, obj=batch, detail={
                 "kind": kind, "institution": institution.code, "day": day.isoformat(), "records": total,
                 "subsets": sorted(DocumentSubset.objects.filter(pk__in=wanted).values_list("code", flat=True)),
                 "source": source, "created": created})
@@ -217,7 +217,7 @@ def register_institution(user, institution: Institution, registered_on: dt.date,
     reg.registered_on, reg.left_on = registered_on, left_on
     reg.full_clean(validate_unique=created)
     reg.save()
-    audit.log("platform.register_institution", user=user, obj=reg, detail={
+    audit.log("create" if created else "update", user=user, obj=reg, detail={
         "institution": institution.code, "registered_on": registered_on, "left_on": left_on})
     return reg, CREATED if created else UPDATED
 
@@ -239,6 +239,6 @@ def register_doctor(user, institution: Institution, name: str, registered_on: dt
     doc.registered_on, doc.left_on, doc.staff = registered_on, left_on, staff
     doc.full_clean(validate_unique=created, validate_constraints=created)
     doc.save()
-    audit.log("platform.register_doctor", user=user, obj=doc, detail={
+    audit.log("create" if created else "update", user=user, obj=doc, detail={
         "institution": institution.code, "name": name, "registered_on": registered_on, "left_on": left_on})
     return doc, CREATED if created else UPDATED

@@ -201,7 +201,7 @@ class _PlatformImport(BaseDataImport):
                 if n < self.chunk_size:
                     break
         s = self.summary
-        audit.log(f"platform.import_{self.kind}", user=self.actor, object_type="platform_usage",
+        audit.log("create", user=self.actor, object_type=f"platform_usage.{self.kind}_import",
                   object_id=os.path.basename(self.path)[:64], detail={
                       "rows": s.rows, "imported": s.imported, "updated": s.updated, "present": s.present,
                       "rejected": s.rejected})

@@ -74,7 +74,7 @@ def generate_platform(ctx) -> None:
             taken.discard("remote_consultation")
         profiles[d] = {
             "register": rng.uniform(0.55, 1.0), "active": rng.uniform(0.35, 0.95), "zeal": rng.uniform(0.4, 1.6),
-            "functions": taken, "regularity": rng.uniform(0.25, 0.95), "coverage": rng.uniform(0.4, 1.0),
+            "functions": taken, "regularity": rng.uniform(0.3, 1.0), "coverage": rng.uniform(0.5, 1.0),
             "uploads": {k for k in UploadKind.values if k == UploadKind.HEALTH_RECORD or rng.random() < 0.8},
         }
     months = _months(ctx.as_of)
@@ -127,27 +127,41 @@ def generate_platform(ctx) -> None:
     for sid, kind in DocumentSubset.objects.filter(required=True).order_by("kind", "order", "code") \
             .values_list("id", "kind"):
         catalogue[kind].append(sid)
-    next_id = (UploadBatch.objects.aggregate(m=Max("id"))["m"] or 0) + 1
-    batches, links = [], []
-    for inst_id, code, kind, d in insts:
+    # Per district and kind: the document subsets its systems can produce and the working days its link to the
+    # regional platform worked; an institution uploads on most of those days, a sample of the district's subsets.
+    covered, link_days = {}, {}
+    for d in order:
         profile = profiles[d]
+        rng = ctx.rng(f"platform:uploads:{districts[d]}")
         for upload_kind in UploadKind.values:
-            if upload_kind not in profile["uploads"] or (upload_kind == UploadKind.EMR and kind not in EMR_KINDS):
-                continue
-            rng = ctx.rng(f"platform:upload:{code}:{upload_kind}")
             subsets = catalogue.get(upload_kind, [])
-            covered = rng.sample(subsets, max(1, round(len(subsets) * profile["coverage"]))) if subsets else []
-            lo, hi = RECORDS_PER_DAY[upload_kind]
+            covered[d, upload_kind] = rng.sample(subsets, max(1, round(len(subsets) * profile["coverage"]))) \
+                if subsets else []
+            days = []
             for first, last in months:
                 day = first
                 while day <= last:
                     if day.weekday() < 5 and rng.random() < profile["regularity"]:
-                        batches.append((next_id, upload_kind, inst_id, day.isoformat(), rng.randint(lo, hi),
-                                        Source.SYSTEM))
-                        for sid in rng.sample(covered, rng.randint(1, len(covered))) if covered else []:
-                            links.append((next_id, sid))
-                        next_id += 1
+                        days.append(day)
                     day += dt.timedelta(days=1)
+            link_days[d, upload_kind] = days
+    next_id = (UploadBatch.objects.aggregate(m=Max("id"))["m"] or 0) + 1
+    batches, links = [], []
+    for inst_id, code, kind, d in insts:
+        for upload_kind in UploadKind.values:
+            if upload_kind not in profiles[d]["uploads"] or (upload_kind == UploadKind.EMR and kind not in EMR_KINDS):
+                continue
+            rng = ctx.rng(f"platform:upload:{code}:{upload_kind}")
+            district_subsets = covered[d, upload_kind]
+            lo, hi = RECORDS_PER_DAY[upload_kind]
+            for day in link_days[d, upload_kind]:
+                if rng.random() < 0.2:
+                    continue
+                batches.append((next_id, upload_kind, inst_id, day.isoformat(), rng.randint(lo, hi), Source.SYSTEM))
+                if district_subsets:
+                    for sid in rng.sample(district_subsets, rng.randint(1, len(district_subsets))):
+                        links.append((next_id, sid))
+                next_id += 1
 
     with transaction.atomic():
         ctx.writer(PlatformInstitution, ["institution_id", "registered_on", "left_on"]).write(registrations)

@@ -44,7 +44,7 @@ def report_xlsx(request):
     month, _figures, tables, error = _report(request)
     if error:
         return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
-    audit.log("platform.export", user=request.user, object_type="platform_usage", object_id=str(month))
+    audit.log("export", user=request.user, object_type="platform_usage.report", object_id=str(month))
     response = HttpResponse(export.workbook(month, tables),
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="platform-usage-{month}.xlsx"'
