@@ -19,6 +19,9 @@ from django.core.management.base import CommandError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from jkda.access.models import AuditEntry
 from jkda.indicators.platform import actions, stats
@@ -232,6 +235,29 @@ def test_one_grouped_query_per_figure(usage, django_assert_max_num_queries):
     area = stats.area_of(usage.admin)
     with django_assert_max_num_queries(12):  # 2 per figure (districts, total) + the functions; not per event
         stats.compute(MONTH, area)
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(registered=st.integers(0, 400), data=st.data(), share=st.sampled_from([50, 60, 62.5, 80]))
+def test_share_rule(registered, data, share):
+    """Compliant exactly when active / registered ≥ the share, with no float rounding at the boundary."""
+    from django.test import override_settings
+
+    active = data.draw(st.integers(0, registered))
+    uses = data.draw(st.integers(0, 3)) if active == 0 else active + data.draw(st.integers(0, 50))
+    district = Division(pk=1, code="320506", name="甲区", level="county")
+    function = BusinessFunction(pk=1, code="tcm_differentiation", name="辨证论治")
+    figures = stats.Figures(MONTH, stats.Area(None, [district], True), [function],
+                            registered={1: registered, None: registered}, usage={(1, 1): (uses, active)})
+    with override_settings(JKDA_PLATFORM_ACTIVE_SHARE=share):
+        row = stats.function_table(figures, function).rows[0]
+    if uses == 0:
+        assert row[-2:] == ["未开展", "未开展"]
+    elif registered == 0:
+        assert row[-1] == "否"
+    else:
+        assert row[-1] == ("是" if active * 100 >= share * registered else "否")
+        assert abs(row[-2] - Decimal(active * 100) / registered) <= Decimal("0.05")
 
 
 # --- actions ----------------------------------------------------------------------------------------------------
