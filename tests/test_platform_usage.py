@@ -407,6 +407,41 @@ def test_upload_import_xlsx(world, tmp_path):
     assert UploadBatch.objects.get(institution=world.centre).records == 33
 
 
+def test_registration_import(districts, tmp_path):
+    w = districts
+    path = write_csv(tmp_path / "reg.csv", [
+        ["机构编码", "医生", "注册日期", "注销日期"],
+        ["C001", "", "2024-12-01", ""],
+        ["C001", "王医生", "2024-12-01", ""],
+        ["C001", "外聘专家", "2024-12-01", "2025-03-15"],
+        ["T101", "", "2024-12-01", "2024-11-01"],
+        ["X999", "", "2024-12-01", ""],
+        ["C001", "", "2025-01-01", ""],
+        ["S001", "", "", ""],
+    ])
+    summary = call_import("registrations", path, 1)
+    assert "导入 3 条" in summary and "拒绝 4 行" in summary
+    reasons = {row[-3]: row[-1] for row in read_report(str(tmp_path / "reg.rejected.csv"))[1:]}
+    assert "注销日期不能早于注册日期" in reasons["5"]
+    assert "X999" in reasons["6"] and "第 2 行" in reasons["7"] and "必填" in reasons["8"]
+    assert PlatformInstitution.objects.get().institution == w.centre
+    assert PlatformDoctor.objects.get(name="王医生").staff == w.doctor
+    assert PlatformDoctor.objects.get(name="外聘专家").left_on == dt.date(2025, 3, 15)
+    assert "已存在 3 条" in call_import("registrations", path, 1)
+    assert AuditEntry.objects.filter(object_type="platform_usage.platformdoctor").count() == 2
+
+
+def call_import(kind, path, code=0):
+    out = io.StringIO()
+    if code:
+        with pytest.raises(CommandError) as exc:
+            call_command("import", kind, path, "--no-progress", stdout=out)
+        assert exc.value.returncode == code
+    else:
+        call_command("import", kind, path, "--no-progress", stdout=out)
+    return out.getvalue()
+
+
 def test_import_dry_run_writes_nothing(world, tmp_path):
     path = write_csv(tmp_path / "u.csv", [["上传类型", "机构编码", "上传日期", "上传记录数"],
                                           ["健康档案", "C001", "2025-03-03", "3"]])
@@ -498,6 +533,23 @@ def test_bad_month(usage, client):
     assert response.status_code == 200
     assert "YYYY-MM" in response.content.decode()
     assert client.get(reverse("platform_usage_xlsx"), {"month": "March"}).status_code == 400
+
+
+def test_admin(usage, client):
+    from .conftest import login_verified
+
+    login_verified(client, usage.admin)
+    for model in ("businessfunction", "documentsubset", "platforminstitution", "platformdoctor", "usageevent",
+                  "uploadbatch"):
+        assert client.get(f"/admin/platform_usage/{model}/").status_code == 200, model
+    reg = PlatformInstitution.objects.first()
+    assert client.post(f"/admin/platform_usage/platforminstitution/{reg.pk}/change/", {}).status_code == 403
+    function = BusinessFunction.objects.get(code="remote_consultation")
+    response = client.post(f"/admin/platform_usage/businessfunction/{function.pk}/change/", {
+        "code": "remote_consultation", "name": "远程会诊", "order": 20})
+    assert response.status_code == 302
+    assert not BusinessFunction.objects.get(pk=function.pk).active
+    assert AuditEntry.objects.filter(object_type="platform_usage.businessfunction", action="update").exists()
 
 
 def test_nav_link(usage, client):

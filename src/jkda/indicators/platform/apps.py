@@ -7,8 +7,9 @@ class PlatformConfig(AppConfig):
     label = "platform_usage"
     verbose_name = _("Platform usage and upload statistics")
     nav_links = [("platform_usage_report", _("Platform usage"), {"bureau", "head"})]
-    # `jkda import usage|uploads FILE` (see jkda.exchange.management.commands.import)
+    # `jkda import usage|uploads|registrations FILE` (see jkda.exchange.management.commands.import)
     importers = {
+        "registrations": "jkda.indicators.platform.imports.RegistrationImport",
         "usage": "jkda.indicators.platform.imports.UsageImport",
         "uploads": "jkda.indicators.platform.imports.UploadImport",
     }

@@ -38,7 +38,15 @@ from jkda.exchange.columns import (
 from jkda.regions.models import Institution, Staff
 
 from . import actions
-from .models import BusinessFunction, DocumentSubset, Source, UploadBatch, UploadKind, UsageEvent
+from .models import (
+    BusinessFunction,
+    DocumentSubset,
+    PlatformDoctor,
+    Source,
+    UploadBatch,
+    UploadKind,
+    UsageEvent,
+)
 
 DATETIME_RE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]+(\d{1,2})[:：时](\d{1,2})"
                          r"(?:[:：分](\d{1,2})(?:\.\d+)?秒?)?)?$")
@@ -164,6 +172,23 @@ def upload_columns() -> Columns:
                      aliases=("记录数", "上传记录数", "上传数", "上传数量", "数量", "条数")),
         plain_column("subsets", sub_zh, sub_en, parse_subsets,
                      aliases=("文档子集", "子集", "上传子集", "共享文档", "文档类型", "数据子集")),
+    ])
+
+
+def registration_columns() -> Columns:
+    f = PlatformDoctor._meta.get_field
+    doc_zh, doc_en = labels_of(f("name"))
+    on_zh, on_en = labels_of(f("registered_on"))
+    left_zh, left_en = labels_of(f("left_on"))
+    return Columns([
+        code_column("institution_code", f("institution"), required=True, aliases=("机构编码", "机构代码")),
+        plain_column("doctor_name", doc_zh, doc_en, text_parser(f("name")),
+                     aliases=("医生", "医生姓名", "医师", "用户名", "注册医生"),
+                     help=_("empty: the row registers the institution itself")),
+        plain_column("registered_on", on_zh, on_en, date_parser(f("registered_on")), required=True,
+                     aliases=("注册日期", "注册时间", "开通日期")),
+        plain_column("left_on", left_zh, left_en, date_parser(f("left_on")),
+                     aliases=("注销日期", "注销时间", "停用日期")),
     ])
 
 
@@ -312,3 +337,43 @@ class UploadImport(_PlatformImport):
         self.write(number, cells, lambda: actions.record_upload(
             self.actor, values["kind"], institution=inst, day=values["day"], records=values["records"],
             subsets=values["subsets"], source=Source.IMPORT, replace=True, write_audit=False)[1])
+
+
+class RegistrationImport(_PlatformImport):
+    """`jkda import registrations FILE`: institutions (rows without a doctor) and doctors registered on the
+    platform, with the date registered and, when they left, the date they left. Upsert by institution (and name)."""
+
+    kind = "registrations"
+    FIELD_TO_COLUMN = {"institution": "institution_code", "name": "doctor_name", "left_on": "left_on"}
+
+    def columns(self) -> Columns:
+        self.first_row: dict[tuple, int] = {}
+        self.doctors: dict[tuple[int, str], Staff | None] = {}
+        return registration_columns()
+
+    doctor = UsageImport.doctor
+
+    def row(self, number, cells) -> None:
+        values, problems = self.parse(cells)
+        if problems:
+            self.reject(number, cells, problems)
+            return
+        inst = self.institution(values["institution_code"])
+        if inst is None:
+            self.reject(number, cells, [(self.label("institution_code"), _("No institution has the code %(code)s.")
+                                         % {"code": values["institution_code"]})])
+            return
+        name = values.get("doctor_name") or ""
+        key = (inst.pk, name)
+        if key in self.first_row:
+            self.reject(number, cells, [("", _("The registration of %(who)s is also on row %(row)d of this file.") % {
+                "who": f"{inst.name} {name}".strip(), "row": self.first_row[key]})])
+            return
+        self.first_row[key] = number
+        if not name:
+            self.write(number, cells, lambda: actions.register_institution(
+                self.actor, inst, values["registered_on"], values.get("left_on"))[1])
+            return
+        self.write(number, cells, lambda: actions.register_doctor(
+            self.actor, inst, name, values["registered_on"], staff=self.doctor(inst, name),
+            left_on=values.get("left_on"))[1])
