@@ -202,4 +202,14 @@ JKDA_PAGE_SIZE = 20
 # Audit entries are kept at least this many days (never less than 183: level-3 protection asks for six months).
 JKDA_AUDIT_RETENTION_DAYS = int(os.environ.get("JKDA_AUDIT_RETENTION_DAYS", 183))
 
+# Platform usage and upload statistics (indicators.platform): the monthly rules of the bureau's usage report.
+# A business function is used well in an area when at least this share (percent) of the registered institutions
+# used it in the month.
+JKDA_PLATFORM_ACTIVE_SHARE = float(os.environ.get("JKDA_PLATFORM_ACTIVE_SHARE", 60))
+# Functions judged by monthly uses per registered doctor instead (function code: uses a doctor should reach).
+JKDA_PLATFORM_CLICKS_PER_DOCTOR = {"knowledge_base": 10, "remote_education": 5}
+# How many document subsets each upload kind must cover (WS/T 483: 20 health-record documents; EMR: the province's
+# required WS/T 500 subsets). Which subsets count is the `required` flag of the document subset catalogue.
+JKDA_PLATFORM_REQUIRED_SUBSETS = {"health_record": 20, "emr": 16}
+
 JKDA_UI_NAME = _("Resident health records")

@@ -1,4 +1,4 @@
-"""jkda import institutions|population|residents FILE — bulk import from CSV or XLSX (docs/import.md).
+"""jkda import institutions|population|residents|... FILE — bulk import from CSV or XLSX (docs/import.md).
 
 Exit status: 0 every row imported (or already there), 1 some rows were rejected (see the report), 2 the file could
 not be read or the import could not start (nothing, or only whole chunks, written), 130 interrupted.
@@ -23,13 +23,26 @@ IMPORTERS = {
 }
 
 
+def importers() -> dict:
+    """The importers above and those other apps declare on their AppConfig: `importers = {kind: "dotted.Class"}`
+    (a BaseDataImport subclass, e.g. `jkda import usage FILE` of indicators.platform)."""
+    from django.apps import apps
+    from django.utils.module_loading import import_string
+
+    out = dict(IMPORTERS)
+    for config in apps.get_app_configs():
+        for kind, dotted in getattr(config, "importers", {}).items():
+            out.setdefault(kind, import_string(dotted))
+    return out
+
+
 class Command(BaseCommand):
     help = _("Import institutions, population base data or residents (with their records) from a CSV or XLSX file. "
              "Rejected rows are written to FILE.rejected.csv with the reason; fix them there and import that file. "
              "Exit status 0: all rows taken; 1: some rows rejected; 2: the file could not be read.")
 
     def add_arguments(self, parser):
-        parser.add_argument("kind", choices=sorted(IMPORTERS), help=_("what the file holds"))
+        parser.add_argument("kind", choices=sorted(importers()), help=_("what the file holds"))
         parser.add_argument("file", help=_("a .csv (UTF-8, UTF-8 with BOM or GBK/GB18030) or .xlsx file"))
         parser.add_argument("--dry-run", action="store_true",
                             help=_("validate every row and write the report, but change nothing in the database"))
@@ -65,7 +78,7 @@ class Command(BaseCommand):
         progress = None
         if not options["no_progress"] and hasattr(stream, "isatty") and stream.isatty():
             progress = tqdm_progress(kind, stream)
-        importer = IMPORTERS[kind](
+        importer = importers()[kind](
             options["file"], actor=actor, dry_run=options["dry_run"], report_path=options.get("report"),
             encoding=options.get("encoding"), progress=progress, chunk_size=options["chunk_size"], **extra,
         )
