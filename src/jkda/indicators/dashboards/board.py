@@ -312,17 +312,7 @@ def build(area: Area, month: Month, *, live: bool = False, url_for=None) -> Boar
         target = lookup.target_for(ind.code, month.year, area.level, area.code)
         milestone = lookup.milestone_for(ind.code, month.year, month.month, area.level, area.code)
         # the units below, ranked
-        children: dict[str, Figure] = {}
-        for inst, unit in units.items():
-            n, d = per_inst.get(inst, (0, 0))
-            fig = children.get(unit.code)
-            if fig is None:
-                fig = children[unit.code] = Figure(unit.code, unit.name, child_level, area_code=unit.area_code,
-                                                   area_name=unit.area_name)
-            fig.numerator += n
-            fig.denominator += d
-            fig.institution_ids.append(inst)
-        ranked = engine.rank(list(children.values()))
+        ranked = engine.roll_up(ind, per_inst, month.period, child_level, units).rows
         child_pct = [f.percent for f in ranked]
         months = trend.get(ind.code, {})
         points = [(m, *months.get(m, (0, 0)),
