@@ -242,6 +242,7 @@ def test_one_grouped_query_per_figure(usage, django_assert_max_num_queries):
 def test_share_rule(registered, data, share):
     """Compliant exactly when active / registered ≥ the share, with no float rounding at the boundary."""
     from django.test import override_settings
+    from django.utils import translation
 
     active = data.draw(st.integers(0, registered))
     uses = data.draw(st.integers(0, 3)) if active == 0 else active + data.draw(st.integers(0, 50))
@@ -249,7 +250,7 @@ def test_share_rule(registered, data, share):
     function = BusinessFunction(pk=1, code="tcm_differentiation", name="辨证论治")
     figures = stats.Figures(MONTH, stats.Area(None, [district], True), [function],
                             registered={1: registered, None: registered}, usage={(1, 1): (uses, active)})
-    with override_settings(JKDA_PLATFORM_ACTIVE_SHARE=share):
+    with override_settings(JKDA_PLATFORM_ACTIVE_SHARE=share), translation.override("zh-hans"):
         row = stats.function_table(figures, function).rows[0]
     if uses == 0:
         assert row[-2:] == ["未开展", "未开展"]
