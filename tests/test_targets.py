@@ -29,6 +29,13 @@ YEAR = 2025  # a past year: every month has ended
 ERR = "electronic_record_rate"
 
 
+@pytest.fixture(autouse=True)
+def _chinese():
+    """Messages are checked in Chinese whatever an earlier test left active."""
+    with translation.override("zh-hans"):
+        yield
+
+
 def target(actor=None, **kw):
     data = {"indicator": ERR, "level": "township", "area_code": "320506001", "year": YEAR, "annual": "80",
             "half_year_share": "50", "responsible_unit": "公卫科", "responsible_person": "张三"}
