@@ -253,7 +253,8 @@ class Board:
 
 # chart geometry (SVG user units)
 TREND_W, TREND_H, TREND_PAD = 300, 90, 18
-BAR_W, BAR_ROW, BAR_LABEL = 420, 18, 150
+BAR_W, BAR_ROW, BAR_LABEL = 470, 18, 150
+BAR_SPAN = BAR_W - BAR_LABEL - 115  # the longest bar leaves room for its value
 
 
 def _scale(values: list[Decimal | None]) -> int:
@@ -329,11 +330,11 @@ def build(area: Area, month: Month, *, live: bool = False, url_for=None) -> Boar
         line_rate = None if line is None else Fraction(Decimal(str(line))) / 100
         bars = []
         for i, (fig, pct) in enumerate(zip(ranked, child_pct, strict=True)):
-            width = 0.0 if pct is None else round(float(pct) / scale * (BAR_W - BAR_LABEL - 60), 1)
+            width = 0.0 if pct is None else round(float(pct) / scale * BAR_SPAN, 1)
             met = None if line_rate is None or not fig.denominator else fig.rate >= line_rate
             bars.append(Bar(fig, url_for(child_level, fig.code), i * BAR_ROW, width, BAR_LABEL + width + 4,
                             met, pct))
-        target_x = None if line is None else round(BAR_LABEL + float(line) / scale * (BAR_W - BAR_LABEL - 60), 1)
+        target_x = None if line is None else round(BAR_LABEL + float(line) / scale * BAR_SPAN, 1)
         row = Row(ind, total, target, milestone, pts, bars, total.met(milestone),
                   total.met(target.annual) if target is not None else None,
                   trend_path=_path([(p.x, p.y) for p in pts]),

@@ -1,0 +1,276 @@
+"""Benchmark: the indicator engine, the facts refresh and the dashboard pages over a synthetic city.
+
+    .venv/bin/python bench/bench_synth.py --scenario L            # first: build bench/out/synth-L.sqlite3
+    .venv/bin/python bench/bench_indicators.py                    # synth-L if present, else synth-S (built if missing)
+    .venv/bin/python bench/bench_indicators.py --scenario M
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/jkda_bench_synth .venv/bin/python bench/bench_indicators.py
+    pip install -e '.[bench]'                                      # pandas, for the baseline
+
+1. engine.compute: every indicator of the catalogue for the current year, at each level (institution, township,
+   district, city), cold (the first run in the process) and the median of the repeats.
+2. Facts: the full rebuild (`jkda indicators refresh --full`: every month of the kept years), then an incremental
+   refresh after one write (one institution marked from this month).
+3. Dashboard pages through Django's test client (template rendering included): the city, the biggest district
+   and the biggest institution, p50 / p95, as their bureau / head would open them.
+4. Baseline, in the same process: the electronic record rate and the hypertension control rate per institution
+   for the year, computed by pandas over the tables exported from the database (export timed apart), against the
+   engine computing the same two indicators; the figures are compared.
+Prints the scenario, sizes, times in milliseconds and ratios. Times are reported, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+sys.path.insert(0, str(HERE.parent / "src"))
+
+
+def _pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    k = max(0, min(len(values) - 1, round(q * (len(values) - 1))))
+    return values[k]
+
+
+def _time(fn, n: int) -> list[float]:
+    out = []
+    for _ in range(n):
+        started = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def _database(scenario: str | None) -> str:
+    if os.environ.get("DATABASE_URL"):
+        return scenario or "?"
+    if scenario is None:
+        scenario = "L" if (OUT / "synth-L.sqlite3").exists() else "S"
+    path = OUT / f"synth-{scenario}.sqlite3"
+    if not path.exists():
+        if scenario != "S":
+            sys.exit(f"{path} does not exist: run bench/bench_synth.py --scenario {scenario} first")
+        print(f"building {path} (bench/bench_synth.py --scenario S) ...", flush=True)
+        subprocess.run([sys.executable, str(HERE / "bench_synth.py"), "--scenario", "S"], check=True)
+    os.environ["DATABASE_URL"] = f"sqlite:///{path}"
+    return scenario
+
+
+# --- the pandas baseline ------------------------------------------------------------------------------------------
+
+def _frame(sql: str, columns: list[str]):
+    import pandas as pd
+    from django.db import connection
+
+    with connection.cursor() as c:
+        c.execute(sql)
+        return pd.DataFrame(c.fetchall(), columns=columns)
+
+
+def export_tables(year: int) -> dict:
+    """The rows the two indicators read, as DataFrames (one SELECT per table)."""
+    from jkda.programs.chronic.models import HypertensionFollowup
+    from jkda.programs.models import Enrollment
+    from jkda.records.models import Record, RecordEvent
+    from jkda.regions.models import PopulationBase
+
+    return {
+        "records": _frame(f"SELECT id, institution_id, established_on, closed_on FROM {Record._meta.db_table}",
+                          ["id", "institution_id", "established_on", "closed_on"]),
+        "moves": _frame(f"SELECT id, record_id, at, from_institution_id FROM {RecordEvent._meta.db_table} "
+                        f"WHERE kind IN ('transferred', 'handed_over')", ["id", "record_id", "at", "from_inst"]),
+        "base": _frame(f"SELECT institution_id, resident_population FROM {PopulationBase._meta.db_table} "
+                       f"WHERE year = {int(year)}", ["institution_id", "resident_population"]),
+        "enrol": _frame(f"SELECT record_id, enrolled_on, exited_on FROM {Enrollment._meta.db_table} "
+                        f"WHERE program = 'hypertension'", ["record_id", "enrolled_on", "exited_on"]),
+        "htn": _frame(f"SELECT id, record_id, service_date, controlled FROM {HypertensionFollowup._meta.db_table}",
+                      ["id", "record_id", "service_date", "controlled"]),
+    }
+
+
+def pandas_figures(t: dict, start, as_of) -> dict[str, dict[int, tuple[int, int]]]:
+    """electronic_record_rate and hypertension_control_rate per institution, as the engine defines them."""
+    import pandas as pd
+
+    from jkda.indicators.engine import _end_of_day
+
+    def day(col):
+        return pd.to_datetime(col, errors="coerce")
+
+    start, as_of_ts = pd.Timestamp(start), pd.Timestamp(as_of)
+
+    rec = t["records"].copy()
+    rec["established_on"], rec["closed_on"] = day(rec["established_on"]), day(rec["closed_on"])
+    open_ = rec[(rec["established_on"] <= as_of_ts)
+                & (rec["closed_on"].isna() | (rec["closed_on"] > as_of_ts))].copy()
+    # attribution: a record moved after as_of counts for the institution its first later move took it from
+    mv = t["moves"].copy()
+    mv["at"] = pd.to_datetime(mv["at"], utc=True, format="mixed")
+    later = mv[mv["at"] >= pd.Timestamp(_end_of_day(as_of))].sort_values(["at", "id"])
+    first = later.groupby("record_id", sort=False)["from_inst"].first()
+    open_["inst"] = open_["id"].map(first).fillna(open_["institution_id"]).astype("int64")
+    out: dict[str, dict[int, tuple[int, int]]] = {}
+    base = t["base"].set_index("institution_id")["resident_population"]
+    records = open_.groupby("inst").size()
+    insts = set(records.index) | set(base.index)
+    out["electronic_record_rate"] = {int(i): (int(records.get(i, 0)), int(base.get(i, 0) or 0)) for i in insts}
+    # hypertension: enrolled and active on as_of, among the open records
+    en = t["enrol"].copy()
+    en["enrolled_on"], en["exited_on"] = day(en["enrolled_on"]), day(en["exited_on"])
+    active = en[(en["enrolled_on"] <= as_of_ts)
+                & (en["exited_on"].isna() | (en["exited_on"] > as_of_ts))]["record_id"]
+    managed = open_[open_["id"].isin(set(active))]
+    fu = t["htn"].copy()
+    fu["service_date"] = day(fu["service_date"])
+    fu = fu[(fu["service_date"] >= start) & (fu["service_date"] <= as_of_ts)]
+    latest = fu.sort_values(["record_id", "service_date", "id"]).groupby("record_id").tail(1)
+    controlled = set(latest[latest["controlled"].astype(bool)]["record_id"])
+    managed = managed.assign(ok=managed["id"].isin(controlled))
+    per = managed.groupby("inst").agg(n=("ok", "sum"), d=("ok", "size"))
+    out["hypertension_control_rate"] = {int(i): (int(r.n), int(r.d)) for i, r in per.iterrows()}
+    return out
+
+
+# --- main ---------------------------------------------------------------------------------------------------------
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", help="bench/out/synth-<scenario>.sqlite3 (default: L if built, else S)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of the engine measurements (default 3)")
+    parser.add_argument("--pages", type=int, default=15, help="requests per dashboard page (default 15)")
+    parser.add_argument("--skip-full", action="store_true", help="skip the full facts rebuild (use the stored)")
+    args = parser.parse_args(argv)
+    scenario = _database(args.scenario)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jkda.settings")
+    os.environ.setdefault("JKDA_ALLOWED_HOSTS", "testserver")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.models import Count
+    from django.test import Client
+
+    call_command("migrate", verbosity=0)  # the facts tables, on a database built before them
+    from jkda.indicators import engine, facts, periods
+    from jkda.indicators.dashboards import board
+    from jkda.records.models import Record
+    from jkda.regions.models import Division, Institution, Staff
+    from jkda.services.base import service_models
+
+    today = periods.today()
+    year = periods.parse(str(today.year))
+    codes = [i.code for i in engine.all_indicators()]
+    n_records = Record.objects.count()
+    n_forms = sum(m.objects.count() for m in service_models())
+    n_inst = Institution.objects.filter(kind__in=Institution.CLINICAL_KINDS).count()
+    print(f"database: {connection.vendor}, scenario {scenario}, {n_records:,} records, {n_forms:,} service forms, "
+          f"{n_inst} clinical institutions, {len(codes)} indicators, period {year.code} (as of {year.as_of})",
+          flush=True)
+    rows: list[tuple[str, float | None, float | None, str]] = []
+
+    # 1. the engine at every level
+    for level in engine.LEVELS:
+        times = _time(lambda lv=level: engine.compute(codes, year, lv), args.repeat)
+        rows.append((f"engine.compute, all indicators, {level}", times[0], statistics.median(times),
+                     f"cold / p50 of {args.repeat}"))
+        print(f"  {rows[-1][0]}: cold {times[0]:.0f} ms", flush=True)
+
+    # 2. facts
+    months = len([m for y in facts.kept_years(today) for m in range(1, 13) if facts.month_started(y, m, today)])
+    if not args.skip_full:
+        started = time.perf_counter()
+        result = facts.refresh(full=True)
+        full_ms = (time.perf_counter() - started) * 1000
+        rows.append((f"facts: full rebuild ({months} months, {result.facts:,} facts)", full_ms, None, "once"))
+        print(f"  {rows[-1][0]}: {full_ms:.0f} ms", flush=True)
+    busiest = (Record.objects.filter(institution__kind__in=Institution.CLINICAL_KINDS).values("institution")
+               .annotate(n=Count("id")).order_by("-n").first())
+    inst = Institution.objects.get(pk=busiest["institution"])
+    facts.mark([inst.pk], today)
+    started = time.perf_counter()
+    result = facts.refresh()
+    incr_ms = (time.perf_counter() - started) * 1000
+    rows.append((f"facts: incremental, 1 institution × {result.cells} month(s)", incr_ms, None, "once"))
+
+    # 3. dashboard pages
+    def user(name, institution, role):
+        u, _ = Staff.objects.get_or_create(username=name, defaults={"institution": institution, "role": role,
+                                                                    "full_name": "基准测试"})
+        if u.institution_id != institution.pk or u.role != role:
+            u.institution, u.role = institution, role
+            u.save()
+        return u
+
+    city = Division.objects.filter(level="city").order_by("code").first()
+    county_counts = {}
+    for unit in engine.unit_map("county").values():
+        county_counts[unit.code] = county_counts.get(unit.code, 0) + 1
+    county = Division.objects.get(code=max(county_counts, key=county_counts.get), level="county")
+    pages = []
+    bureau_city = Institution.objects.filter(kind="bureau", division=city).first() if city else None
+    bureau_county = Institution.objects.filter(kind="bureau", division=county).first()
+    if city and bureau_city:
+        pages.append(("city", f"/dashboards/city/{city.code}/", user("bench_city", bureau_city, "bureau")))
+    if bureau_county:
+        pages.append((f"district ({county_counts[county.code]} institutions)", f"/dashboards/county/{county.code}/",
+                      user("bench_district", bureau_county, "bureau")))
+    pages.append(("institution (busiest)", f"/dashboards/institution/{inst.code}/", user("bench_head", inst, "head")))
+    client = Client()
+    for label, url, u in pages:
+        client.force_login(u)
+
+        def get(url=url):
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+
+        times = _time(get, args.pages)
+        rows.append((f"dashboard page: {label}", statistics.median(times), _pct(times, .95),
+                     f"p50 / p95 of {args.pages}"))
+    area = board.resolve("institution", inst.code)
+    live = _time(lambda: board.build(area, board.Month(today.year, today.month), live=True), 3)
+    rows.append(("dashboard data, institution, live (engine)", statistics.median(live), None, "p50 of 3"))
+
+    # 4. baseline: pandas over exported tables vs the engine, two indicators
+    two = ["electronic_record_rate", "hypertension_control_rate"]
+    eng_times = _time(lambda: engine.institution_figures([engine.get(c) for c in two], year), args.repeat)
+    engine_figs = engine.institution_figures([engine.get(c) for c in two], year)
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        print("pandas is not installed (pip install -e '.[bench]'): no baseline")
+        base_ms = None
+    else:
+        started = time.perf_counter()
+        tables = export_tables(today.year)
+        export_ms = (time.perf_counter() - started) * 1000
+        pd_times = _time(lambda: pandas_figures(tables, year.start, year.as_of), args.repeat)
+        base_ms = statistics.median(pd_times)
+        pd_figs = pandas_figures(tables, year.start, year.as_of)
+        same = all({k: v for k, v in pd_figs[c].items() if v != (0, 0)}
+                   == {k: v for k, v in engine_figs[c].items() if v != (0, 0)} for c in two)
+        rows.append((f"baseline: export tables for pandas ({sum(len(t) for t in tables.values()):,} rows)",
+                     export_ms, None, "once"))
+        rows.append(("baseline: pandas, 2 indicators per institution", pd_times[0], base_ms,
+                     f"cold / p50; same figures as the engine: {'yes' if same else 'NO'}"))
+    rows.append(("engine.institution_figures, the same 2 indicators", eng_times[0], statistics.median(eng_times),
+                 "cold / p50"))
+
+    print()
+    print(f"{'measurement':<62} {'ms':>10} {'ms (2)':>10} {'× baseline':>11}  note")
+    for label, a, b, note in rows:
+        ref = b if note.startswith("cold") else a  # the p50 where there are repeats, else the single run
+        ratio = f"{ref / base_ms:11.1f}" if base_ms else f"{'—':>11}"
+        print(f"{label:<62} {a:10.1f} {'' if b is None else f'{b:10.1f}':>10} {ratio}  {note}")
+    print("ms / ms (2): as the note says; × baseline: the p50 (or the single run) over the pandas p50 for the two "
+          "indicators")
+
+if __name__ == "__main__":
+    main()
