@@ -183,6 +183,22 @@ def main(argv=None) -> None:
                      f"cold / p50 of {args.repeat}"))
         print(f"  {rows[-1][0]}: cold {times[0]:.0f} ms", flush=True)
 
+    times = _time(lambda: engine.compute_levels(codes, year), args.repeat)
+    rows.append(("engine.compute_levels, all indicators, all four levels at once", times[0],
+                 statistics.median(times), f"cold / p50 of {args.repeat}"))
+    print(f"  {rows[-1][0]}: {times[0]:.0f} ms", flush=True)
+    from jkda.indicators.notices import notice as notice_mod
+    from jkda.indicators.notices import render as notice_render
+
+    def whole_notice():
+        doc = notice_mod.build_notice("electronic_record_rate", year, "county", 60, 30)
+        notice_render.render_docx(doc), notice_render.render_xlsx(doc)
+
+    times = _time(whole_notice, args.repeat)
+    rows.append(("notice: electronic record rate by district, docx + xlsx + json", times[0],
+                 statistics.median(times), f"cold / p50 of {args.repeat}"))
+    print(f"  {rows[-1][0]}: {times[0]:.0f} ms", flush=True)
+
     # 2. facts
     months = len([m for y in facts.kept_years(today) for m in range(1, 13) if facts.month_started(y, m, today)])
     if not args.skip_full:

@@ -180,15 +180,18 @@ def test_svg_charts_and_groups_in_the_page(client, area):
 def test_targets_and_milestones_from_the_targets_app(client, area, monkeypatch):
     calls = []
 
-    def target_for(code, year, level, area_code):
-        calls.append((code, year, level, area_code))
-        return lookup.TargetInfo(Decimal("80"), Decimal("40"), "", "") if code == "electronic_record_rate" else None
+    class Goals:
+        def target_for(self, code):
+            return lookup.TargetInfo(Decimal("80"), Decimal("40"), "", "") if code == "electronic_record_rate" else None
 
-    def milestone_for(code, year, month, level, area_code):
-        return Decimal("12.5") if code == "electronic_record_rate" else None
+        def milestone_for(self, code, month):
+            return Decimal("12.5") if code == "electronic_record_rate" else None
 
-    monkeypatch.setattr(lookup, "target_for", target_for)
-    monkeypatch.setattr(lookup, "milestone_for", milestone_for)
+    def for_area(year, level, area_code):
+        calls.append((year, level, area_code))
+        return Goals()
+
+    monkeypatch.setattr(lookup, "for_area", for_area)
     client.force_login(area.doctor)
     html = page(client, "/dashboards/institution/C001/")
     r = row(html, "electronic_record_rate")
@@ -196,7 +199,7 @@ def test_targets_and_milestones_from_the_targets_app(client, area, monkeypatch):
     assert "已达到里程碑" in r  # 15% ≥ 12.5%
     assert '<line class="target"' in r
     assert 'class="milestone"' in r  # the milestone line in the trend
-    assert ("electronic_record_rate", TODAY.year, "institution", "C001") in calls
+    assert (TODAY.year, "institution", "C001") in calls
     assert "未设定目标" in row(html, "qualified_record_rate")
     # the district misses the milestone: 4/170 < 12.5%
     client.force_login(area.bureau_user)

@@ -182,6 +182,12 @@ def test_lookup(city):
     # a target's own plan replaces the year's; emptying it goes back to the year's
     actions.save_plan(city.bureau_user, YEAR, {4: "50"}, target=t)
     assert lookup.milestone_for(ERR, YEAR, 4, "township", "320506001") == D("20.00")
+    # the whole area at once (dashboards) answers as the lookups one by one
+    area = lookup.for_area(YEAR, "township", "320506001")
+    assert area.target_for(ERR) == lookup.target_for(ERR, YEAR, "township", "320506001")
+    assert [area.milestone_for(ERR, m) for m in range(1, 13)] == [
+        lookup.milestone_for(ERR, YEAR, m, "township", "320506001") for m in range(1, 13)]
+    assert area.target_for("newborn_visit_rate") is None and area.milestone_for("newborn_visit_rate", 4) is None
     actions.drop_own_plan(city.bureau_user, t)
     assert lookup.milestone_for(ERR, YEAR, 4, "township", "320506001") == D("8.00")
     assert MilestonePlan.objects.count() == 2

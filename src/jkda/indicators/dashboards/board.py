@@ -306,18 +306,19 @@ def build(area: Area, month: Month, *, live: bool = False, url_for=None) -> Boar
              .items() if i in insts}
     url_for = url_for or (lambda level, code: "")
     groups: dict[str, list[Row]] = defaultdict(list)
+    goals = lookup.for_area(month.year, area.level, area.code)
     for ind in indicators:
         per_inst = month_figs.get(ind.code, {})
         num, den = _sum(per_inst, insts)
         total = Figure(area.code, area.name, area.level, num, den, institution_ids=sorted(insts))
-        target = lookup.target_for(ind.code, month.year, area.level, area.code)
-        milestone = lookup.milestone_for(ind.code, month.year, month.month, area.level, area.code)
+        target = goals.target_for(ind.code)
+        milestone = goals.milestone_for(ind.code, month.month)
         # the units below, ranked
         ranked = engine.roll_up(ind, per_inst, month.period, child_level, units).rows
         child_pct = [f.percent for f in ranked]
         months = trend.get(ind.code, {})
         points = [(m, *months.get(m, (0, 0)),
-                   lookup.milestone_for(ind.code, month.year, m, area.level, area.code) if m != month.month
+                   goals.milestone_for(ind.code, m) if m != month.month
                    else milestone) for m in range(1, last_month + 1)]
         pts = _trend(points, 100)
         values = child_pct + [total.percent, milestone] + [p.milestone for p in pts] + [p.percent for p in pts]

@@ -91,3 +91,30 @@ def milestone_for(code: str, year: int, month: int, level: str, area_code: str) 
     if t is None:
         return None
     return rules.due_percent(t.annual, t.half_year_share, plan_for(t), month)
+
+
+@dataclass(frozen=True)
+class AreaTargets:
+    """Every target of one area and year with its milestones, loaded at once (a dashboard asks for each indicator
+    and month: answering from memory keeps a page to three queries)."""
+
+    targets: dict  # indicator code → Target
+    plans: dict  # target id → milestones
+
+    def target_for(self, code: str) -> TargetInfo | None:
+        t = self.targets.get(code)
+        return None if t is None else info(t)
+
+    def milestone_for(self, code: str, month: int) -> Decimal | None:
+        t = self.targets.get(code)
+        if t is None:
+            return None
+        return rules.due_percent(t.annual, t.half_year_share, self.plans[t.pk], month)
+
+
+def for_area(year: int, level: str, area_code: str) -> AreaTargets:
+    """The targets of an area and year, as target_for / milestone_for would give them one by one."""
+    from .models import Target
+
+    targets = {t.indicator: t for t in Target.objects.filter(year=year, level=level, area_code=area_code)}
+    return AreaTargets(targets, plans_for(targets.values(), year) if targets else {})
