@@ -179,8 +179,8 @@ def build_notice(indicator_code: str, period: str | periods.Period, level: str, 
         raise NoticeError(_("The deadline (%(deadline)s) is before the date of the notice (%(date)s).")
                           % {"deadline": deadline.isoformat(), "date": issued.isoformat()})
 
-    table = engine.compute_one(indicator.code, per, level, within)
-    inst_table = table if level == "institution" else engine.compute_one(indicator.code, per, "institution", within)
+    levels = engine.compute_levels([indicator.code], per, sorted({level, "institution"}), within)
+    table, inst_table = levels[level][indicator.code], levels["institution"][indicator.code]
     # The area (at the chosen level) of each institution; at the institution level, its township.
     units = engine.unit_map(level) if level != "institution" else {}
 
