@@ -38,6 +38,7 @@ LEVELS = ("institution", "township", "county", "city")
 LEVEL_LABELS = {"institution": _("institution"), "township": _("township / street"),
                 "county": _("district / county"), "city": _("city")}
 MOVES = (RecordEvent.Kind.TRANSFERRED, RecordEvent.Kind.HANDED_OVER)
+Runner = Callable[[QuerySet], Iterable[dict]]  # evaluates a values() queryset into its rows
 
 
 class IndicatorError(ValueError):
@@ -214,11 +215,11 @@ def _institution_then(day: dt.date) -> Subquery:
     return Subquery(first_move)
 
 
-def count_family(family: Family, indicators: Iterable[Indicator], ctx: Ctx,
-                 institutions: Iterable[int] | None = None) -> dict[int, dict[str, int]]:
-    """institution id → {"_base": size of the family's base, indicator code: numerator} for one family, by the
-    institution that managed each record on `as_of` (two grouped queries: records not moved since, and the few
-    moved since, placed by their first later move)."""
+def family_querysets(family: Family, indicators: Iterable[Indicator], ctx: Ctx,
+                     institutions: Iterable[int] | None = None) -> tuple[QuerySet, QuerySet]:
+    """The two grouped querysets of a family (records not moved since `as_of`, grouped by `institution_id`; the
+    few moved since, grouped by `inst_then`), each row holding "_base" and every indicator's counts. Spark runs
+    these very querysets compiled to SQL (spark.py)."""
     aggs = {"_base": Count("pk")}
     for ind in indicators:
         if ind.family is not family:
@@ -237,19 +238,34 @@ def count_family(family: Family, indicators: Iterable[Indicator], ctx: Ctx,
     if inst_filter is not None:
         stayed = stayed.filter(institution_id__in=inst_filter)
         went = went.filter(inst_then__in=inst_filter)
-    out: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for row in stayed.order_by().values("institution_id").annotate(**aggs):
-        inst = row.pop("institution_id")
+    return (stayed.order_by().values("institution_id").annotate(**aggs),
+            went.order_by().values("inst_then").annotate(**aggs))
+
+
+def add_rows(rows: Iterable[dict], key: str, out: dict[int, dict[str, int]] | None = None) -> dict[int, dict[str, int]]:
+    """Sum grouped rows ({key: institution id, count name: n}) into institution id → {count name: n}."""
+    out = defaultdict(lambda: defaultdict(int)) if out is None else out
+    for row in rows:
+        row = dict(row)
+        inst = row.pop(key)
         for k, v in row.items():
             out[inst][k] += v
-    for row in went.order_by().values("inst_then").annotate(**aggs):
-        inst = row.pop("inst_then")
-        for k, v in row.items():
-            out[inst][k] += v
+    return out
+
+
+def count_family(family: Family, indicators: Iterable[Indicator], ctx: Ctx,
+                 institutions: Iterable[int] | None = None, run: Runner = list) -> dict[int, dict[str, int]]:
+    """institution id → {"_base": size of the family's base, indicator code: numerator} for one family, by the
+    institution that managed each record on `as_of` (two grouped queries: records not moved since, and the few
+    moved since, placed by their first later move). `run` evaluates a values() queryset into its rows (Spark
+    passes its own)."""
+    stayed, went = family_querysets(family, indicators, ctx, institutions)
+    out = add_rows(run(went), "inst_then", add_rows(run(stayed), "institution_id"))
     return {k: dict(v) for k, v in out.items()}
 
 
-def base_data(year: int, fields: Iterable[str], institutions: Iterable[int] | None = None) -> dict[int, dict]:
+def base_data(year: int, fields: Iterable[str], institutions: Iterable[int] | None = None,
+              run: Runner = list) -> dict[int, dict]:
     """institution id → {field: value} from the population base data of `year` (one query)."""
     fields = sorted(set(fields))
     if not fields:
@@ -257,13 +273,14 @@ def base_data(year: int, fields: Iterable[str], institutions: Iterable[int] | No
     qs = PopulationBase.objects.filter(year=year)
     if institutions is not None:
         qs = qs.filter(institution_id__in=sorted(set(institutions)))
-    return {row.pop("institution_id"): row for row in qs.values("institution_id", *fields)}
+    return {row.pop("institution_id"): row for row in map(dict, run(qs.values("institution_id", *fields)))}
 
 
-def institution_figures(indicators: Iterable[Indicator], period: Period,
-                        institutions: Iterable[int] | None = None) -> dict[str, dict[int, tuple[int, int]]]:
+def institution_figures(indicators: Iterable[Indicator], period: Period, institutions: Iterable[int] | None = None,
+                        run: Runner = list) -> dict[str, dict[int, tuple[int, int]]]:
     """indicator code → institution id → (numerator, denominator): one grouped query per family plus one for the
-    base data. Institutions with base data but no records appear with a zero numerator."""
+    base data. Institutions with base data but no records appear with a zero numerator. `run` evaluates each
+    values() queryset into its rows: the database by default, Spark SQL in spark.py."""
     ctx = Ctx(period)
     indicators = list(indicators)
     families: dict[str, list[Indicator]] = defaultdict(list)
@@ -271,9 +288,9 @@ def institution_figures(indicators: Iterable[Indicator], period: Period,
         families[ind.family.code].append(ind)
     counts: dict[str, dict[int, dict[str, int]]] = {}
     for inds in families.values():
-        counts[inds[0].family.code] = count_family(inds[0].family, inds, ctx, institutions)
+        counts[inds[0].family.code] = count_family(inds[0].family, inds, ctx, institutions, run)
     base_fields = {ind.denominator_source() for ind in indicators} - {"base"}
-    base = base_data(period.year, base_fields, institutions)
+    base = base_data(period.year, base_fields, institutions, run)
     out: dict[str, dict[int, tuple[int, int]]] = {}
     for ind in indicators:
         fam = counts[ind.family.code]
