@@ -382,3 +382,25 @@ def test_a_city_holds_its_districts_whatever_their_codes(district):
     assert {district.centre.pk, district.station.pk, district.hospital.pk, district.clinic.pk} <= inside
     table = engine.compute_one("electronic_record_rate", Y2025, "city", within=city_div)
     assert [(r.code, r.numerator, r.denominator) for r in table.rows] == [("320500", 1, 18)]
+
+
+def test_indicators_command_prints_json_and_text_and_refuses_bad_input(district):
+    import io
+    import json
+
+    from django.core.management import CommandError, call_command
+
+    district.make(**COMPLETE)
+    out = io.StringIO()
+    call_command("indicators", "--period", "2025", "--level", "institution", "--indicator",
+                 "electronic_record_rate", "--json", stdout=out)
+    [table] = json.loads(out.getvalue())
+    assert table["total"] == {"numerator": 1, "denominator": 18, "rate": 5.56}
+    assert {r["code"]: (r["numerator"], r["denominator"]) for r in table["rows"]}["C001"] == (1, 10)
+    out = io.StringIO()
+    call_command("indicators", "--period", "2025", "--indicator", "electronic_record_rate", stdout=out)
+    assert "电子建档率" in out.getvalue() and "5.56%" in out.getvalue()
+    with pytest.raises(CommandError, match="未知期间"):
+        call_command("indicators", "--period", "2025Q9")
+    with pytest.raises(CommandError, match="999999"):
+        call_command("indicators", "--period", "2025", "--within", "999999")

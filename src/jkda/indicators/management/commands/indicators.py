@@ -3,14 +3,11 @@ table up to date (`jkda indicators refresh [--full] [--year 2026]`)."""
 
 from __future__ import annotations
 
-import json
-
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from jkda.indicators import engine, periods
-from jkda.indicators.export import table_json
-from jkda.regions.models import Division
+from jkda.indicators import engine
+from jkda.indicators.cli import request_from, write_tables
 
 
 class Command(BaseCommand):
@@ -40,31 +37,8 @@ class Command(BaseCommand):
             return
         if not opts["period"]:
             raise CommandError(_("Give --period (or --list)."))
-        try:
-            period = periods.parse(opts["period"])
-            codes = opts["indicator"] or [i.code for i in engine.all_indicators()]
-            for c in codes:
-                engine.get(c)
-        except (periods.PeriodError, engine.IndicatorError) as exc:
-            raise CommandError(str(exc)) from None
-        within = None
-        if opts["within"]:
-            within = Division.objects.filter(code=opts["within"]).first()
-            if within is None:
-                raise CommandError(_("No division with code %(code)s.") % {"code": opts["within"]})
-        tables = engine.compute(codes, period, opts["level"], within)
-        if opts["json"]:
-            self.stdout.write(json.dumps([table_json(t) for t in tables.values()], ensure_ascii=False, indent=1))
-            return
-        for table in tables.values():
-            self.stdout.write(f"\n{table.indicator.name} ({table.indicator.code}) — {period.label}")
-            for r in table.rows:
-                pct = "—" if r.percent is None else f"{r.percent}%"
-                self.stdout.write(f"{r.rank or '-':>4} {r.code:<14} {r.name:<24} {r.numerator:>9} {r.denominator:>9} "
-                                  f"{pct:>8}")
-            t = table.total
-            pct = "—" if t.percent is None else f"{t.percent}%"
-            self.stdout.write(f"{'':>4} {'':<14} {_('total'):<24} {t.numerator:>9} {t.denominator:>9} {pct:>8}")
+        period, codes, within = request_from(opts)
+        write_tables(self.stdout, engine.compute(codes, period, opts["level"], within), period, opts["json"])
 
     def refresh(self, opts):
         from jkda.indicators import facts

@@ -3,15 +3,13 @@ exported per county — the provincial path; the same querysets as `jkda indicat
 
 from __future__ import annotations
 
-import json
 import tempfile
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from jkda.indicators import engine, periods
-from jkda.indicators.export import table_json
-from jkda.regions.models import Division
+from jkda.indicators import engine
+from jkda.indicators.cli import request_from, write_tables
 
 
 class Command(BaseCommand):
@@ -37,18 +35,7 @@ class Command(BaseCommand):
             raise CommandError(_("PySpark is not installed: pip install '.[spark]'.")) from None
         from jkda.indicators import spark as S
 
-        try:
-            period = periods.parse(opts["period"])
-            codes = opts["indicator"] or [i.code for i in engine.all_indicators()]
-            for c in codes:
-                engine.get(c)
-        except (periods.PeriodError, engine.IndicatorError) as exc:
-            raise CommandError(str(exc)) from None
-        within = None
-        if opts["within"]:
-            within = Division.objects.filter(code=opts["within"]).first()
-            if within is None:
-                raise CommandError(_("No division with code %(code)s.") % {"code": opts["within"]})
+        period, codes, within = request_from(opts)
         if opts["reuse"] and not opts["export"]:
             raise CommandError(_("--reuse needs --export (the directory of an earlier export)."))
         with tempfile.TemporaryDirectory(prefix="jkda-spark-") as tmp:
@@ -64,15 +51,4 @@ class Command(BaseCommand):
                 raise CommandError(_("No export in %(path)s: run without --reuse first.") % {"path": path}) \
                     from exc
             tables = S.compute_levels(codes, period, [opts["level"]], source, within)[opts["level"]]
-        if opts["json"]:
-            self.stdout.write(json.dumps([table_json(t) for t in tables.values()], ensure_ascii=False, indent=1))
-            return
-        for table in tables.values():
-            self.stdout.write(f"\n{table.indicator.name} ({table.indicator.code}) — {period.label}")
-            for r in table.rows:
-                pct = "—" if r.percent is None else f"{r.percent}%"
-                self.stdout.write(f"{r.rank or '-':>4} {r.code:<14} {r.name:<24} {r.numerator:>9} {r.denominator:>9} "
-                                  f"{pct:>8}")
-            t = table.total
-            pct = "—" if t.percent is None else f"{t.percent}%"
-            self.stdout.write(f"{'':>4} {'':<14} {_('total'):<24} {t.numerator:>9} {t.denominator:>9} {pct:>8}")
+        write_tables(self.stdout, tables, period, opts["json"])
