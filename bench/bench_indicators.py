@@ -32,20 +32,7 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 sys.path.insert(0, str(HERE.parent / "src"))
 
-
-def _pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    k = max(0, min(len(values) - 1, round(q * (len(values) - 1))))
-    return values[k]
-
-
-def _time(fn, n: int) -> list[float]:
-    out = []
-    for _ in range(n):
-        started = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - started) * 1000)
-    return out
+from timing import pct, timed  # noqa: E402
 
 
 def _database(scenario: str | None) -> str:
@@ -178,12 +165,12 @@ def main(argv=None) -> None:
 
     # 1. the engine at every level
     for level in engine.LEVELS:
-        times = _time(lambda lv=level: engine.compute(codes, year, lv), args.repeat)
+        times = timed(lambda lv=level: engine.compute(codes, year, lv), args.repeat)
         rows.append((f"engine.compute, all indicators, {level}", times[0], statistics.median(times),
                      f"cold / p50 of {args.repeat}"))
         print(f"  {rows[-1][0]}: cold {times[0]:.0f} ms", flush=True)
 
-    times = _time(lambda: engine.compute_levels(codes, year), args.repeat)
+    times = timed(lambda: engine.compute_levels(codes, year), args.repeat)
     rows.append(("engine.compute_levels, all indicators, all four levels at once", times[0],
                  statistics.median(times), f"cold / p50 of {args.repeat}"))
     print(f"  {rows[-1][0]}: {times[0]:.0f} ms", flush=True)
@@ -194,7 +181,7 @@ def main(argv=None) -> None:
         doc = notice_mod.build_notice("electronic_record_rate", year, "county", 60, 30)
         notice_render.render_docx(doc), notice_render.render_xlsx(doc)
 
-    times = _time(whole_notice, args.repeat)
+    times = timed(whole_notice, args.repeat)
     rows.append(("notice: electronic record rate by district, docx + xlsx + json", times[0],
                  statistics.median(times), f"cold / p50 of {args.repeat}"))
     print(f"  {rows[-1][0]}: {times[0]:.0f} ms", flush=True)
@@ -247,16 +234,16 @@ def main(argv=None) -> None:
             response = client.get(url)
             assert response.status_code == 200, (url, response.status_code)
 
-        times = _time(get, args.pages)
-        rows.append((f"dashboard page: {label}", statistics.median(times), _pct(times, .95),
+        times = timed(get, args.pages)
+        rows.append((f"dashboard page: {label}", statistics.median(times), pct(times, .95),
                      f"p50 / p95 of {args.pages}"))
     area = board.resolve("institution", inst.code)
-    live = _time(lambda: board.build(area, board.Month(today.year, today.month), live=True), 3)
+    live = timed(lambda: board.build(area, board.Month(today.year, today.month), live=True), 3)
     rows.append(("dashboard data, institution, live (engine)", statistics.median(live), None, "p50 of 3"))
 
     # 4. baseline: pandas over exported tables vs the engine, two indicators
     two = ["electronic_record_rate", "hypertension_control_rate"]
-    eng_times = _time(lambda: engine.institution_figures([engine.get(c) for c in two], year), args.repeat)
+    eng_times = timed(lambda: engine.institution_figures([engine.get(c) for c in two], year), args.repeat)
     engine_figs = engine.institution_figures([engine.get(c) for c in two], year)
     try:
         import pandas  # noqa: F401
@@ -267,7 +254,7 @@ def main(argv=None) -> None:
         started = time.perf_counter()
         tables = export_tables(today.year)
         export_ms = (time.perf_counter() - started) * 1000
-        pd_times = _time(lambda: pandas_figures(tables, year.start, year.as_of), args.repeat)
+        pd_times = timed(lambda: pandas_figures(tables, year.start, year.as_of), args.repeat)
         base_ms = statistics.median(pd_times)
         pd_figs = pandas_figures(tables, year.start, year.as_of)
         same = all({k: v for k, v in pd_figs[c].items() if v != (0, 0)}

@@ -31,16 +31,11 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 sys.path.insert(0, str(HERE.parent / "src"))
 
+from timing import pct  # noqa: E402
+
 KINDS = ("id_number", "id_last6", "name", "initials", "pinyin", "record_number", "last8", "phone")
 PAGE = 20
 
-
-def _pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    k = max(0, min(len(values) - 1, round(q * (len(values) - 1))))
-    return values[k]
 
 
 def _queries(records, rng: random.Random) -> list[tuple[str, str]]:
@@ -176,14 +171,14 @@ def main(argv=None) -> None:
                     continue
                 ms = [t for t, _h in got]
                 hits = statistics.mean(h for _t, h in got)
-                p50 = _pct(ms, 0.5)
-                print(f"{user_name:<10} {kind:<14} {len(ms):>5} {hits:>6.1f} {p50:>8.2f} {_pct(ms, 0.95):>8.2f} "
+                p50 = pct(ms, 0.5)
+                print(f"{user_name:<10} {kind:<14} {len(ms):>5} {hits:>6.1f} {p50:>8.2f} {pct(ms, 0.95):>8.2f} "
                       f"{max(ms):>8.2f} {p50 / base_p50:>9.1f}")
 
     print(f"bench_search  database: {connection.vendor}  records: {total:,}  doctor {doctor.username} sees "
           f"{scope_count:,} records in {len(visible)} institutions  cores: {os.cpu_count()}")
     print(f"baseline (one record + resident by primary key): p50 {base_p50:.3f} ms, "
-          f"p95 {_pct(baseline, 0.95):.3f} ms over {len(baseline)} lookups")
+          f"p95 {pct(baseline, 0.95):.3f} ms over {len(baseline)} lookups")
 
     # one at a time
     single: dict[tuple[str, str], list[tuple[float, int]]] = defaultdict(list)

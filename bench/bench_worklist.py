@@ -19,27 +19,13 @@ import argparse
 import os
 import statistics
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 sys.path.insert(0, str(HERE.parent / "src"))
 
-
-def _pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    k = max(0, min(len(values) - 1, round(q * (len(values) - 1))))
-    return values[k]
-
-
-def _time(fn, n: int) -> list[float]:
-    out = []
-    for _ in range(n):
-        started = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - started) * 1000)
-    return out
+from timing import pct, timed  # noqa: E402
 
 
 def main(argv=None) -> None:
@@ -83,14 +69,14 @@ def main(argv=None) -> None:
     as_of = max(d for d in (as_of, last_service) if d)
 
     ids = list(Record.objects.filter(institution=inst).values_list("id", flat=True)[:args.repeat])
-    base = _time(lambda: [Record.objects.select_related("resident").get(pk=pk) for pk in ids[:1]], args.repeat)
+    base = timed(lambda: [Record.objects.select_related("resident").get(pk=pk) for pk in ids[:1]], args.repeat)
     items: list = []
 
     def first_page():
         items[:] = due_list(head, as_of)
         return rows_for(items[:PAGE_SIZE], as_of)
 
-    wl = _time(first_page, args.repeat)
+    wl = timed(first_page, args.repeat)
     overdue = sum(1 for i in items if i.overdue(as_of))
 
     # the patient with the most forms
@@ -115,25 +101,25 @@ def main(argv=None) -> None:
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
 
-    page_heavy = _time(lambda: get(f"/records/{heavy.number}/"), args.repeat) if heavy else []
-    page_plain = _time(lambda: get(f"/records/{plain.number}/"), args.repeat) if plain else []
+    page_heavy = timed(lambda: get(f"/records/{heavy.number}/"), args.repeat) if heavy else []
+    page_plain = timed(lambda: get(f"/records/{plain.number}/"), args.repeat) if plain else []
 
     print(f"database: {connection.vendor}, scenario {args.scenario}, {Record.objects.count():,} records, "
           f"reference date {as_of}")
     print(f"busiest institution: {inst.name} ({busiest['n']:,} active records)")
     print(f"{'measurement':<44} {'p50 ms':>9} {'p95 ms':>9} {'× baseline':>11}")
     b50 = statistics.median(base)
-    print(f"{'baseline: one record by primary key':<44} {b50:9.2f} {_pct(base, .95):9.2f} {1:11.1f}")
+    print(f"{'baseline: one record by primary key':<44} {b50:9.2f} {pct(base, .95):9.2f} {1:11.1f}")
     print(f"{f'work list, first page ({len(items):,} items, {overdue:,} overdue)':<44} {statistics.median(wl):9.1f} "
-          f"{_pct(wl, .95):9.1f} {statistics.median(wl) / b50:11.0f}")
+          f"{pct(wl, .95):9.1f} {statistics.median(wl) / b50:11.0f}")
     if page_plain:
         p50 = statistics.median(page_plain)
-        print(f"{'record page, no services (page baseline)':<44} {p50:9.1f} {_pct(page_plain, .95):9.1f} "
+        print(f"{'record page, no services (page baseline)':<44} {p50:9.1f} {pct(page_plain, .95):9.1f} "
               f"{p50 / b50:11.0f}")
     if page_heavy:
         h50 = statistics.median(page_heavy)
         ratio = f"{h50 / statistics.median(page_plain):.1f}× page" if page_plain else ""
-        print(f"{f'record page, {counts[heavy.pk]} forms':<44} {h50:9.1f} {_pct(page_heavy, .95):9.1f} "
+        print(f"{f'record page, {counts[heavy.pk]} forms':<44} {h50:9.1f} {pct(page_heavy, .95):9.1f} "
               f"{h50 / b50:11.0f}  ({ratio})")
 
 
