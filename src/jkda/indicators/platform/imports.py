@@ -205,6 +205,14 @@ class _PlatformImport(BaseDataImport):
             self.institutions[code] = Institution.objects.filter(code=code).first()
         return self.institutions[code]
 
+    def row_institution(self, number, cells, values) -> Institution | None:
+        """The institution a row names, or None once the row is rejected for naming an unknown one."""
+        inst = self.institution(values["institution_code"])
+        if inst is None:
+            self.reject(number, cells, [(self.label("institution_code"), _("No institution has the code %(code)s.")
+                                         % {"code": values["institution_code"]})])
+        return inst
+
     def count(self, status: str) -> None:
         if status == actions.CREATED:
             self.summary.imported += 1
@@ -265,10 +273,8 @@ class UsageImport(_PlatformImport):
         if problems:
             self.reject(number, cells, problems)
             return
-        inst = self.institution(values["institution_code"])
+        inst = self.row_institution(number, cells, values)
         if inst is None:
-            self.reject(number, cells, [(self.label("institution_code"), _("No institution has the code %(code)s.")
-                                         % {"code": values["institution_code"]})])
             return
         name = values.get("doctor_name") or ""
         key = (values["function"], inst.pk, name, values["at"])
@@ -322,10 +328,8 @@ class UploadImport(_PlatformImport):
         if problems:
             self.reject(number, cells, problems)
             return
-        inst = self.institution(values["institution_code"])
+        inst = self.row_institution(number, cells, values)
         if inst is None:
-            self.reject(number, cells, [(self.label("institution_code"), _("No institution has the code %(code)s.")
-                                         % {"code": values["institution_code"]})])
             return
         key = (inst.pk, values["kind"], values["day"])
         if key in self.first_row:
@@ -358,10 +362,8 @@ class RegistrationImport(_PlatformImport):
         if problems:
             self.reject(number, cells, problems)
             return
-        inst = self.institution(values["institution_code"])
+        inst = self.row_institution(number, cells, values)
         if inst is None:
-            self.reject(number, cells, [(self.label("institution_code"), _("No institution has the code %(code)s.")
-                                         % {"code": values["institution_code"]})])
             return
         name = values.get("doctor_name") or ""
         key = (inst.pk, name)
