@@ -55,11 +55,14 @@ def test_create_read_search_update(api, city):
     found = api("get", "/records?q=zsf").json()
     assert found["count"] == 1 and found["results"][0]["number"] == number
     upd = api("patch", f"/records/{number}", {"version": 1, "changes": {"phone": "13800000000"}})
-    assert upd.status_code == 200 and upd.json()["resident"]["phone"] == "13800000000"
+    assert upd.status_code == 200 and upd.json()["resident"]["phone"] == "138****0000"  # masked (access.masking)
+    assert api("get", f"/records/{number}?reveal=1").json()["resident"]["phone"] == "13800000000"
     stale = api("patch", f"/records/{number}", {"version": 1, "changes": {"phone": "13700000000"}})
     assert stale.status_code == 409 and "errors" in stale.json()
     hist = api("get", f"/records/{number}/history").json()
     assert [h["kind"] for h in hist] == ["updated", "established"]
+    assert hist[0]["changes"]["phone"] == ["139****5678", "138****0000"]
+    hist = api("get", f"/records/{number}/history?reveal=1").json()
     assert hist[0]["changes"]["phone"] == ["13912345678", "13800000000"]
 
 

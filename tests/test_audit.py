@@ -39,7 +39,7 @@ def test_api_read_search_card_and_writes_are_audited(client, city, establish):
     client.get(f"/api/records/{rec.number}")
     client.get(f"/api/records/{rec.number}/history")
     client.get("/api/records?q=zsf")
-    client.get(f"/records/{rec.number}/card.pdf")
+    client.get(f"/records/{rec.number}/card.pdf", {"purpose": "交给居民本人"})
     r = client.patch(f"/api/records/{rec.number}", {"version": 1, "changes": {"phone": "13800000000"}},
                      content_type="application/json")
     assert r.status_code == 200, r.content
@@ -76,14 +76,20 @@ def test_only_the_audit_administrator_reads_and_exports(client, city, establish)
         login_verified(client, user)
         assert client.get("/audit/").status_code == 403
         assert client.get("/audit/export.csv").status_code == 403
-    assert entries(object_type="audit", outcome="denied")
+    denied = entries(object_type="page", outcome="denied")
+    assert {e.object_id for e in denied} == {"/audit/", "/audit/export.csv"}
+    assert {e.actor_name for e in denied} == {"doctor", "admin", "bureau"}
     login_verified(client, auditor)
     page = client.get("/audit/?action=create").content.decode()
     assert "<h1>审计日志</h1>" in page and "records.record" in page and "新建" in page
     assert "登录" not in page.split('id="audit"')[1]  # filtered to creations
-    csv_text = client.get("/audit/export.csv").content.decode("utf-8-sig")
-    assert csv_text.splitlines()[0].startswith("id,time,user")
-    assert entries(action="export", object_type="audit")[-1].actor_name == "auditor"
+    assert client.get("/audit/export.csv").status_code == 400  # no purpose: a form asks for it
+    csv_text = client.get("/audit/export.csv", {"purpose": "季度安全审计"}).content.decode("utf-8-sig")
+    lines = csv_text.splitlines()
+    assert "auditor" in lines[0] and "季度安全审计" in lines[0]  # the watermark row
+    assert lines[1].startswith("id,time,user")
+    export = entries(action="export", object_type="audit")[-1]
+    assert export.actor_name == "auditor" and json.loads(export.detail)["purpose"] == "季度安全审计"
 
 
 def test_verify_finds_a_changed_and_a_deleted_entry(city, establish):

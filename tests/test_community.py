@@ -13,7 +13,7 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jkda.regions.models import Institution
+from jkda.regions.models import Institution, Staff
 from jkda.services.community import actions, rules, summaries
 from jkda.services.community import codes as C
 from jkda.services.community.models import (
@@ -234,7 +234,8 @@ def test_bureau_reads_the_summary_but_cannot_write(city):
     with pytest.raises(PermissionDenied):
         actions.create(EducationActivity, city.bureau_user, city.centre, {})
     with pytest.raises(ValidationError):  # not a clinical institution
-        actions.create(EducationActivity, city.admin, city.bureau, {})
+        head = Staff.objects.create_user(username="district_head", institution=city.bureau, role="head")
+        actions.create(EducationActivity, head, city.bureau, {})
     activity(city)
     from jkda.services.community.views import institutions_for
 

@@ -57,7 +57,7 @@ def area(city):
                                  (c.hospital, c.v3, ["钱六"])):
         for name in names:
             n += 1
-            RA.establish_record(c.admin, Resident(**resident_data(
+            RA.establish_record(None, Resident(**resident_data(
                 name=name, id_number=idnumber.make("320506", dt.date(1970, 1, n), 2 * n + 1))),
                 institution=inst, village=village, established_on=dt.date(TODAY.year, 1, 3))
     facts.refresh()
@@ -116,11 +116,21 @@ def test_account_without_institution_has_no_dashboard(client, area):
     auditor = Staff.objects.create_user(username="aud", password=PASSWORD, role="auditor")
     login_verified(client, auditor)
     resp = client.get("/dashboards/")
+    assert resp.status_code == 403 and "不能打开此页面" in resp.content.decode()  # administrators read no figures
+    homeless = Staff.objects.create_user(username="homeless", password=PASSWORD, role="bureau")
+    client.force_login(homeless)
+    resp = client.get("/dashboards/")
     assert resp.status_code == 403 and "没有所属机构" in resp.content.decode()
 
 
-def test_administrator_lands_on_the_city(client, area):
-    login_verified(client, area.admin)
+def test_administrator_reads_no_dashboard(client, area):
+    """Administrators read no health figures whatever `is_superuser` says (access.roles): the city is the city
+    bureau's dashboard."""
+    sysadmin = Staff.objects.create_superuser(username="sysadmin2", password=PASSWORD, role="sysadmin")
+    login_verified(client, sysadmin)
+    assert client.get("/dashboards/").status_code == 403
+    assert client.get("/dashboards/city/320500/").status_code == 403
+    client.force_login(area.city_user)
     assert client.get("/dashboards/")["Location"] == "/dashboards/city/320500/"
 
 
@@ -208,7 +218,7 @@ def test_targets_and_milestones_from_the_targets_app(client, area, monkeypatch):
 
 def test_freshness_pending_changes_and_live(client, area):
     client.force_login(area.doctor)
-    RA.establish_record(area.admin, Resident(**resident_data(
+    RA.establish_record(None, Resident(**resident_data(
         name="孙七", id_number=idnumber.make("320506", dt.date(1980, 2, 2), 99))),
         institution=area.centre, village=area.v1)
     html = page(client, "/dashboards/institution/C001/")

@@ -20,7 +20,7 @@ from jkda.programs.chronic.models import DiabetesFollowup, HypertensionFollowup
 from jkda.programs.models import Enrollment
 from jkda.records import actions as RA
 from jkda.records.models import Record, Resident
-from jkda.regions.models import Institution, PopulationBase
+from jkda.regions.models import Institution, PopulationBase, Staff
 from jkda.services.actions import record_service, update_service
 from jkda.services.exam.models import Exam
 
@@ -76,6 +76,10 @@ def base_data(inst, year, population=1000, **kw):
 
 @pytest.fixture
 def setup(city):
+    # the writer acting everywhere in the district: a head of the bureau's subtree (administrators read and write
+    # no records whatever is_superuser says, see access.roles)
+    city.admin = Staff.objects.create_user(username="district_head", institution=city.bureau, role="head",
+                                           full_name="区负责人")
     for inst in (city.centre, city.station, city.hospital, city.clinic):
         for y in (TODAY.year - 1, TODAY.year):
             base_data(inst, y)

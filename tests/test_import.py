@@ -575,7 +575,7 @@ def test_command_exit_codes_and_summary(city, tmp_path):
         call_command("import", "residents", str(ok), "--actor", "nobody", stdout=io.StringIO())
     assert exc.value.returncode == 2
     out = io.StringIO()
-    call_command("import", "residents", str(ok), "--dry-run", "--actor", "admin", "--chunk-size", "2",
+    call_command("import", "residents", str(ok), "--dry-run", "--chunk-size", "2",
                  stdout=out)
     assert Resident.objects.count() == 5
     with pytest.raises(CommandError) as exc:  # the centre's doctor may not establish records for the township

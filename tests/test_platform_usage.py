@@ -81,6 +81,8 @@ def districts(city):
                                              parent=w.hospital_b)
     w.city_user = Staff.objects.create_user(username="city", password=PASSWORD, institution=w.city_bureau,
                                             role="bureau", full_name="周处长")
+    w.sysadmin = Staff.objects.create_user(username="sysadmin", password=PASSWORD, role="sysadmin",
+                                           full_name="系统管理员")
     w.bureau_b_user = Staff.objects.create_user(username="bureau_b", password=PASSWORD, institution=w.bureau_b,
                                                 role="bureau", full_name="吴科长")
     w.head = Staff.objects.create_user(username="head", password=PASSWORD, institution=w.centre, role="head",
@@ -93,19 +95,19 @@ def world(districts):
     """Five registered institutions in A; three in B, of which one left the platform in the month."""
     w = districts
     for inst in (w.centre, w.station, w.station2, w.hospital, w.clinic, w.hospital_b, w.clinic_b):
-        actions.register_institution(w.admin, inst, BEFORE)
-    actions.register_institution(w.admin, w.clinic_b2, BEFORE, left_on=dt.date(2025, 3, 15))
+        actions.register_institution(w.sysadmin, inst, BEFORE)
+    actions.register_institution(w.sysadmin, w.clinic_b2, BEFORE, left_on=dt.date(2025, 3, 15))
     # a registration after the month does not count in it
     Institution.objects.create(code="S003", name="新设服务站", kind="chs", division=w.v1, parent=w.centre)
-    actions.register_institution(w.admin, Institution.objects.get(code="S003"), dt.date(2025, 4, 2))
+    actions.register_institution(w.sysadmin, Institution.objects.get(code="S003"), dt.date(2025, 4, 2))
     # doctors: A has 4 at the end of March (a fifth registers in April), B has 3
-    actions.register_doctor(w.admin, w.centre, "", BEFORE, staff=w.doctor)
-    actions.register_doctor(w.admin, w.station, "", BEFORE, staff=w.station_doctor)
-    actions.register_doctor(w.admin, w.hospital, "", BEFORE, staff=w.town_doctor)
-    actions.register_doctor(w.admin, w.clinic, "周医生", BEFORE)
-    actions.register_doctor(w.admin, w.clinic, "新医生", dt.date(2025, 4, 2))
+    actions.register_doctor(w.sysadmin, w.centre, "", BEFORE, staff=w.doctor)
+    actions.register_doctor(w.sysadmin, w.station, "", BEFORE, staff=w.station_doctor)
+    actions.register_doctor(w.sysadmin, w.hospital, "", BEFORE, staff=w.town_doctor)
+    actions.register_doctor(w.sysadmin, w.clinic, "周医生", BEFORE)
+    actions.register_doctor(w.sysadmin, w.clinic, "新医生", dt.date(2025, 4, 2))
     for name in ("甲医生", "乙医生", "丙医生"):
-        actions.register_doctor(w.admin, w.hospital_b, name, BEFORE)
+        actions.register_doctor(w.sysadmin, w.hospital_b, name, BEFORE)
     return w
 
 
@@ -163,7 +165,7 @@ def by_label(t):
 # --- figures ----------------------------------------------------------------------------------------------------
 
 def test_function_share_and_boundary(usage):
-    _f, tables = stats.report(usage.admin, MONTH)
+    _f, tables = stats.report(usage.city_user, MONTH)
     tcm = by_label(table(tables, "function-tcm_differentiation"))
     # registered, active, uses, share %, compliant
     assert tcm["吴中区"] == [5, 3, 8, Decimal("60.0"), "是"]
@@ -176,7 +178,7 @@ def test_function_share_and_boundary(usage):
 
 
 def test_clicks_per_doctor(usage):
-    _f, tables = stats.report(usage.admin, MONTH)
+    _f, tables = stats.report(usage.city_user, MONTH)
     kb = by_label(table(tables, "function-knowledge_base"))
     # registered institutions, active, uses, registered doctors, per doctor, compliant
     assert kb["吴中区"] == [5, 2, 40, 4, Decimal("10.0"), "是"]
@@ -190,7 +192,7 @@ def test_clicks_per_doctor(usage):
 
 
 def test_uploads(usage):
-    _f, tables = stats.report(usage.admin, MONTH)
+    _f, tables = stats.report(usage.city_user, MONTH)
     hr = table(tables, "upload-health_record")
     assert hr.headers == ["区（县）", "上传机构数", "上传记录数", "覆盖文档子集数", "应上传文档子集数", "上传天数"]
     rows = by_label(hr)
@@ -209,7 +211,7 @@ def test_rules_are_settings(usage, settings):
     settings.JKDA_PLATFORM_ACTIVE_SHARE = 61
     settings.JKDA_PLATFORM_CLICKS_PER_DOCTOR = {"knowledge_base": 12}
     settings.JKDA_PLATFORM_REQUIRED_SUBSETS = {"health_record": 18}
-    _f, tables = stats.report(usage.admin, MONTH)
+    _f, tables = stats.report(usage.city_user, MONTH)
     assert by_label(table(tables, "function-tcm_differentiation"))["吴中区"][-1] == "否"
     assert by_label(table(tables, "function-knowledge_base"))["吴中区"][-1] == "否"
     # remote education is now an ordinary share function: 1 of 5 registered
@@ -221,7 +223,7 @@ def test_rules_are_settings(usage, settings):
 def test_functions_are_data(usage):
     BusinessFunction.objects.filter(code="remote_education").update(active=False)
     BusinessFunction.objects.create(code="family_doctor", name="家庭医生签约", order=50)
-    _f, tables = stats.report(usage.admin, MONTH)
+    _f, tables = stats.report(usage.city_user, MONTH)
     keys = [t.key for t in tables]
     assert "function-remote_education" not in keys
     assert by_label(table(tables, "function-family_doctor"))["吴中区"] == [5, 0, 0, "未开展", "未开展"]
@@ -232,7 +234,7 @@ def test_functions_are_data(usage):
 
 
 def test_one_grouped_query_per_figure(usage, django_assert_max_num_queries):
-    area = stats.area_of(usage.admin)
+    area = stats.area_of(usage.city_user)
     with django_assert_max_num_queries(12):  # 2 per figure (districts, total) + the functions; not per event
         stats.compute(MONTH, area)
 
@@ -539,7 +541,7 @@ def test_bad_month(usage, client):
 def test_admin(usage, client):
     from .conftest import login_verified
 
-    login_verified(client, usage.admin)
+    login_verified(client, usage.sysadmin)  # the platform registry is configuration: the system administrator's
     for model in ("businessfunction", "documentsubset", "platforminstitution", "platformdoctor", "usageevent",
                   "uploadbatch"):
         assert client.get(f"/admin/platform_usage/{model}/").status_code == 200, model

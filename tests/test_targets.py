@@ -382,6 +382,13 @@ def test_pages_refuse_entry_to_a_doctor(client, progress_data):
     assert "木渎镇" not in index and "长桥街道" in index
 
 
-def test_admin_sees_everything(client, progress_data):
-    login_verified(client, progress_data.admin)
+def test_administrators_see_no_targets(client, progress_data):
+    """Administrators read no health figures whatever `is_superuser` says (access.roles)."""
+    from jkda.regions.models import Staff
+
+    sysadmin = Staff.objects.create_superuser(username="sysadmin2", password=PASSWORD, role="sysadmin")
+    login_verified(client, sysadmin)
+    assert client.get(reverse("targets_index")).status_code == 403
+    assert client.get(reverse("targets_area", args=["township", "320506101"]) + f"?year={YEAR}").status_code == 403
+    client.force_login(progress_data.bureau_user)
     assert client.get(reverse("targets_area", args=["township", "320506101"]) + f"?year={YEAR}").status_code == 200

@@ -17,7 +17,7 @@ from jkda.records.forms import EditForm, FamilyHistoryWidget, RowsWidget, all_se
 from jkda.records.models import Record, RecordEvent
 from jkda.records.rules import today
 
-from .conftest import PASSWORD, login_verified, make_id
+from .conftest import PASSWORD, make_id
 
 
 def zh(msgid: str, **params) -> str:
@@ -248,7 +248,7 @@ def test_establish_form_renders_the_paper_layout(client, city):
 
 
 def test_village_choices_follow_the_institution(client, city):
-    login_verified(client, city.admin)
+    login(client, city.town_doctor)
     resp = client.get("/records/new/options/", {"institution": city.clinic.pk})
     body = html(resp)
     assert 'id="id_village"' in body and 'hx-swap-oob="true"' in body
@@ -368,6 +368,8 @@ def test_edit_and_history_before_after(client, city, establish):
     event = rec.events.filter(kind=RecordEvent.Kind.UPDATED).get()
     assert set(event.changes) == {"phone", "education"}  # nothing else was touched
     body = html(client.get(f"/records/{rec.number}/"))
+    assert "13912345678" not in body and "139****5678" in body and "高中" in body  # masked in the history too
+    body = html(client.get(f"/records/{rec.number}/?reveal=1"))
     assert "13912345678" in body and "13800000000" in body and "高中" in body
 
 
@@ -521,7 +523,7 @@ def test_household_scope(client, city, establish):
 def test_card_pdf(client, city, establish):
     rec = establish()
     login(client, city.doctor)
-    resp = client.get(f"/records/{rec.number}/card.pdf")
+    resp = client.get(f"/records/{rec.number}/card.pdf", {"purpose": "交给居民本人"})
     assert resp.status_code == 200 and resp["Content-Type"] == "application/pdf"
     assert resp.content.startswith(b"%PDF")
 
@@ -530,7 +532,7 @@ def test_card_without_font_is_a_503_with_instructions(client, city, establish, s
     settings.JKDA_CJK_FONT = "/nonexistent/font.ttc"
     rec = establish()
     login(client, city.doctor)
-    resp = client.get(f"/records/{rec.number}/card.pdf")
+    resp = client.get(f"/records/{rec.number}/card.pdf", {"purpose": "交给居民本人"})
     assert resp.status_code == 503
     body = html(resp)
     assert "fonts-wqy-microhei" in body and "JKDA_CJK_FONT" in body and 'id="card-error"' in body

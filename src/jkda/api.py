@@ -1,7 +1,9 @@
 """The JSON API (django-ninja). OpenAPI schema: /api/openapi.json, interactive docs: /api/docs.
 
 Authentication: `Authorization: Bearer <token>` with a token from `jkda token USERNAME`, or a logged-in session.
-Every endpoint reads through the scope rule and writes through the records actions.
+Only roles that read personal data may use it (access.roles); every endpoint reads through the scope rule and
+writes through the actions. ID numbers, phones and addresses come masked unless `?reveal=1` is asked by a role
+that may reveal them (audited, access.masking).
 """
 
 from __future__ import annotations
@@ -14,29 +16,23 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import Field, ModelSchema, NinjaAPI, Query, Router, Schema, Status
-from ninja.security import HttpBearer, django_auth
 
 from jkda.access import audit
-from jkda.access.models import ApiToken
+from jkda.access.masking import reveal_api
+from jkda.access.policy import MaskingRenderer, api_auth
+from jkda.access.roles import Perm
 from jkda.records import actions
 from jkda.records.models import Household, Record, Resident
 from jkda.records.search import base_queryset, search_records
 from jkda.regions.models import Division, Institution, Staff
 
-
-class TokenAuth(HttpBearer):
-    def authenticate(self, request, token):
-        user = ApiToken.authenticate(token)
-        if user is not None:
-            request.user = user
-        return user
-
-
 api = NinjaAPI(
     title="jkda API",
     version="1",
-    description="居民健康档案 JSON API. Authenticate with `Authorization: Bearer <token>` (`jkda token USERNAME`).",
-    auth=[TokenAuth(), django_auth],
+    description="居民健康档案 JSON API. Authenticate with `Authorization: Bearer <token>` (`jkda token USERNAME`). "
+                "ID numbers, phones and addresses are masked unless `reveal=1` is asked (audited).",
+    auth=api_auth(Perm.READ),
+    renderer=MaskingRenderer(),
     urls_namespace="api",
 )
 
@@ -251,20 +247,26 @@ records_router = Router(tags=["records"])
 
 
 @records_router.get("/records", response=RecordPage, summary="Search records")
-def list_records(request, q: str = "", status: str = "", institution_code: str = "", page: int = Query(1, ge=1)):
+def list_records(request, q: str = "", status: str = "", institution_code: str = "",
+                 page: int = Query(1, ge=1, le=100_000), reveal: bool = False):
     inst_id = _institution(institution_code).pk if institution_code else None
     qs = search_records(request.user, q, status=status, institution_id=inst_id)
     size = 50
     count = qs.count()
-    if q:
-        audit.log("search", object_type="records.record", detail={"q": q, "hits": count})
-    return {"count": count, "page": page, "results": list(qs[(page - 1) * size: page * size])}
+    results = list(qs[(page - 1) * size: page * size])
+    audit.log("search", object_type="records.record", detail={"q": q, "status": status, "hits": count,
+                                                               "page": page})
+    if reveal and results:
+        reveal_api(request, "records", {r.institution for r in results})
+    return {"count": count, "page": page, "results": results}
 
 
 @records_router.get("/records/{number}", response=RecordOut, summary="Read a whole record")
-def read_record(request, number: str):
+def read_record(request, number: str, reveal: bool = False):
     record = _record(request, number)
     audit.log("read", obj=record)
+    if reveal:
+        reveal_api(request, record, [record.institution])
     return record
 
 
@@ -312,9 +314,11 @@ def reopen(request, number: str, payload: ReopenIn):
 
 
 @records_router.get("/records/{number}/history", response=list[EventOut], summary="The record's life")
-def history(request, number: str):
+def history(request, number: str, reveal: bool = False):
     record = _record(request, number)
     audit.log("read", obj=record, detail={"what": "history"})
+    if reveal:
+        reveal_api(request, record, [record.institution])
     return list(record.events.select_related("actor", "from_institution", "to_institution"))
 
 
@@ -329,9 +333,11 @@ def _household(request, number: str) -> Household:
 
 
 @households_router.get("/households/{number}", response=HouseholdOut)
-def read_household(request, number: str):
+def read_household(request, number: str, reveal: bool = False):
     household = _household(request, number)
     audit.log("read", obj=household)
+    if reveal:
+        reveal_api(request, household, [household.institution])
     return household
 
 

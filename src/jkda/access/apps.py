@@ -16,11 +16,16 @@ class AccessConfig(AppConfig):
     name = "jkda.access"
     verbose_name = _("Access control")
     nav_links = [("audit_trail", _("Audit trail"), {"auditor"}),
-                 ("access_requests", _("Outside access"), NOT_ADMIN)]
+                 ("access_requests", _("Outside access"), NOT_ADMIN),
+                 ("assessment_assignments", _("Assessors")),
+                 ("admin:index", _("Administration"), {"sysadmin", "secadmin"})]
 
     def ready(self):
+        from django.contrib import admin
         from django.contrib.auth import get_user_model
 
         from . import signals
+        from .policy import enforce_admin_site
 
         signals.connect(get_user_model())
+        enforce_admin_site(admin.site)

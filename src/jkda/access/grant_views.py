@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from jkda.access.roles import Perm, requires
 from jkda.web.views import add_errors, allow, login_required
 
 from . import grants
@@ -41,7 +42,7 @@ def _visible(user):
     if getattr(user, "role", None) not in grants.DECIDER_ROLES:
         return qs.filter(mine)
     ids = visible_institution_ids(user)
-    return qs if ids is None else qs.filter(mine | Q(institution_id__in=ids))
+    return qs.filter(mine | Q(institution_id__in=ids))
 
 
 def _get(request, pk: int) -> AccessRequest:
@@ -51,6 +52,7 @@ def _get(request, pk: int) -> AccessRequest:
     return req
 
 
+@requires(Perm.READ)
 @login_required
 @allow("GET")
 def request_list(request):
@@ -67,6 +69,7 @@ def request_list(request):
         "status": status})
 
 
+@requires(Perm.READ)
 @login_required
 @allow("GET", "POST")
 def request_new(request):
@@ -100,6 +103,7 @@ def _detail(request, req: AccessRequest, status: int = 200, **forms_):
     }, status=status)
 
 
+@requires(Perm.READ)
 @login_required
 @allow("GET")
 def request_detail(request, pk):
@@ -107,6 +111,7 @@ def request_detail(request, pk):
     return _detail(request, req)
 
 
+@requires(Perm.READ)
 @login_required
 @allow("POST")
 def request_decide(request, pk):
@@ -130,6 +135,7 @@ def request_decide(request, pk):
     return _detail(request, req, status=400, decide_form=form)
 
 
+@requires(Perm.READ)
 @login_required
 @allow("POST")
 def request_revoke(request, pk):

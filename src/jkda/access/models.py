@@ -194,3 +194,42 @@ class AccessRequestEvent(models.Model):
         verbose_name = _("access request event")
         verbose_name_plural = _("access request events")
         ordering = ["at", "id"]
+
+
+class AssessmentAssignment(models.Model):
+    """Read access of one assessor (考核人员) to some institutions for a performance assessment, for a set period.
+
+    Created by bureau staff through `access.actions.assign_assessor` (audited); the scope rule lets the assessor
+    read the records of these institutions and those under them, masked and read-only, only while
+    starts_on <= today <= ends_on and it is not revoked. Never deleted: a revoked assignment keeps who revoked it."""
+
+    assessor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("assessor"), on_delete=models.PROTECT,
+                                 related_name="assessment_assignments")
+    institutions = models.ManyToManyField("regions.Institution", verbose_name=_("institutions"),
+                                          related_name="assessment_assignments")
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    purpose = models.CharField(_("purpose"), max_length=200)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("assigned by"), on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("assigned at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name=_("revoked by"))
+
+    class Meta:
+        verbose_name = _("assessment assignment")
+        verbose_name_plural = _("assessment assignments")
+        ordering = ["-starts_on", "-id"]
+        constraints = [models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")),
+                                              name="assignment_ends_after_start")]
+
+    def __str__(self):
+        return f"{self.assessor} {self.starts_on}–{self.ends_on}"
+
+    def is_current(self, on=None) -> bool:
+        on = on or timezone.localdate()
+        return self.revoked_at is None and self.starts_on <= on <= self.ends_on
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("assessment assignments are revoked, never deleted")

@@ -23,6 +23,7 @@ from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from jkda.access.roles import AUTHENTICATED, requires
 from jkda.web.views import allow, login_required
 
 from . import audit
@@ -68,6 +69,7 @@ def _next(request) -> str:
     return nxt if nxt.startswith("/") and not nxt.startswith("//") else "/"
 
 
+@requires(AUTHENTICATED)
 @login_required
 @allow("GET", "POST")
 def otp_setup(request):
@@ -92,6 +94,7 @@ def otp_setup(request):
         "next": _next(request)})
 
 
+@requires(AUTHENTICATED)
 @login_required
 @allow("GET", "POST")
 def otp_verify(request):
@@ -108,6 +111,7 @@ def otp_verify(request):
     return render(request, "access/otp_verify.html", {"form": form, "next": _next(request)})
 
 
+@requires(AUTHENTICATED)
 @login_required
 @allow("GET", "POST")
 def password_change(request):

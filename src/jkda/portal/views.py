@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from jkda.access import audit, grants, masking
 from jkda.access.models import AccessRequest, AccessRequestItem, AuditEntry
+from jkda.access.roles import Perm, requires
 from jkda.records.models import Record
 from jkda.web.views import add_errors, allow, login_required
 
@@ -258,6 +259,7 @@ def corrections(request):
 # --- staff: answer a correction request ---------------------------------------------------------------------------
 
 
+@requires(Perm.WRITE)
 @login_required
 @allow("POST")
 def correction_answer(request, pk):

@@ -7,6 +7,8 @@ import datetime as dt
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
 
+from jkda.access import audit
+from jkda.access.masking import reveal_api
 from jkda.records.rules import today
 from jkda.records.search import base_queryset
 
@@ -60,7 +62,9 @@ def _record(request, number: str):
 
 @router.get("/records/{number}/enrollments", response=list[EnrollmentOut], summary="Program enrolments of a record")
 def list_enrollments(request, number: str):
-    return list(Enrollment.objects.filter(record=_record(request, number)).order_by("program", "enrolled_on"))
+    record = _record(request, number)
+    audit.log("read", obj=record, detail={"what": "enrollments"})
+    return list(Enrollment.objects.filter(record=record).order_by("program", "enrolled_on"))
 
 
 @router.post("/records/{number}/enrollments", response={201: EnrollmentOut}, summary="Enrol in a program")
@@ -79,10 +83,15 @@ def exit_enrollment(request, number: str, id: int, payload: ExitIn):
 
 @router.get("/worklist", response=list[DueOut], summary="Due and overdue items in the user's scope")
 def get_worklist(request, mine: bool = False, program: str = "", status: str = "", village: str = "",
-                 page: int = Query(1, ge=1), size: int = Query(200, ge=1, le=1000)):
+                 page: int = Query(1, ge=1, le=100_000), size: int = Query(200, ge=1, le=1000),
+                 reveal: bool = False):
     as_of = today()
     items = due_list(request.user, as_of, mine=mine, program=program, status=status, village_code=village)
     rows = rows_for(items[(page - 1) * size: page * size], as_of)
+    audit.log("search", object_type="programs.worklist", detail={
+        "mine": mine, "program": program, "status": status, "village": village, "hits": len(items), "page": page})
+    if reveal and rows:
+        reveal_api(request, "worklist", {r.record.institution for r in rows})
     return [{"record": r.record.number, "name": r.record.resident.name, "phone": r.record.resident.phone,
              "village": r.record.village.name, "program": r.item.program, "item": r.item.item, "kind": r.item.kind,
              "category": r.item.category, "due_on": r.item.due_on, "overdue": r.overdue} for r in rows]

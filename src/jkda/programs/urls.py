@@ -8,5 +8,6 @@ urlpatterns = [
     path("records/<str:number>/programs/<int:pk>/exit/", views.exit_enrollment, name="program_exit"),
     path("records/<str:number>/calls/", views.call, name="program_call"),
     path("worklist/", views.worklist_page, name="worklist"),
+    path("worklist/export/", views.worklist_export, name="worklist_export"),
     path("screening/", views.screening_page, name="screening"),
 ]

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import csv
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from jkda.access import audit, exports
+from jkda.access.roles import Perm, has, requires
 from jkda.records.rules import today
 from jkda.web.views import _record, allow, login_required
 
@@ -32,6 +37,7 @@ def _form_errors(request, form):
             messages.error(request, e)
 
 
+@requires(Perm.READ)
 @login_required
 @allow("POST")
 def enrol(request, number):
@@ -51,6 +57,7 @@ def enrol(request, number):
     return redirect(f"/records/{record.number}/#section-programs")
 
 
+@requires(Perm.READ)
 @login_required
 @allow("POST")
 def enrol_suggested(request, number):
@@ -67,6 +74,7 @@ def enrol_suggested(request, number):
     return redirect(f"/records/{record.number}/#section-programs")
 
 
+@requires(Perm.READ)
 @login_required
 @allow("POST")
 def exit_enrollment(request, number, pk):
@@ -87,17 +95,34 @@ def exit_enrollment(request, number, pk):
     return redirect(f"/records/{record.number}/#section-programs")
 
 
-@login_required
-@allow("GET")
-def worklist_page(request):
+def _worklist_items(request):
+    """The filtered work list of the request (the page and its exports share it)."""
     form = WorklistFilter(request.GET or None)
     form.is_valid()
     d = getattr(form, "cleaned_data", {}) or {}
     as_of = today()
     mine = d.get("scope", "") != "institution" and getattr(request.user, "role", "") == "doctor"
-    items = due_list(request.user, as_of, mine=mine, program=d.get("program") or "",
-                     status=d.get("status") or "", village_code=d.get("village") or "", sort=d.get("sort") or "due")
+    filters = {"mine": mine, "program": d.get("program") or "", "status": d.get("status") or "",
+               "village_code": d.get("village") or ""}
+    items = due_list(request.user, as_of, sort=d.get("sort") or "due", **filters)
+    return form, as_of, mine, filters, items
+
+
+def _export_query(request) -> str:
+    query = request.GET.copy()
+    for k in ("page", "purpose", "format"):
+        query.pop(k, None)
+    return query.urlencode()
+
+
+@requires(Perm.READ)
+@login_required
+@allow("GET")
+def worklist_page(request):
+    form, as_of, mine, filters, items = _worklist_items(request)
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    audit.log("search", object_type="programs.worklist", detail={**filters, "hits": len(items),
+                                                                  "page": page.number})
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "programs/worklist.html", {
@@ -105,9 +130,48 @@ def worklist_page(request):
         "query": query.urlencode(), "as_of": as_of, "mine": mine,
         "overdue": sum(1 for i in items if i.overdue(as_of)), "call_form": CallForm(),
         "panels": panels(request.user, as_of),
+        "show_phones": has(request.user, Perm.REVEAL), "export_query": _export_query(request),
+        "may_export": has(request.user, Perm.EXPORT),
     })
 
 
+EXPORT_LIMIT = 5000  # rows in one export (a village's or an institution's list)
+
+
+@requires(Perm.EXPORT)
+@login_required
+@allow("GET")
+def worklist_export(request):
+    """The work list as CSV (format=csv) or as a page to print (format=print), with the purpose, watermarked."""
+    fmt = "print" if request.GET.get("format") == "print" else "csv"
+    purpose, purpose_form = exports.export_purpose(request)
+    if purpose is None:
+        return exports.purpose_page(request, purpose_form, _("Export the work list"))
+    form, as_of, mine, filters, items = _worklist_items(request)
+    rows = rows_for(items[:EXPORT_LIMIT], as_of)
+    mark = exports.watermark(request.user, purpose)
+    exports.log_export(f"work list {fmt}", purpose, object_type="programs.worklist", object_id=as_of.isoformat(),
+                       filters=filters, rows=len(rows), records=sorted({r.record.number for r in rows})[:200])
+    if fmt == "print":
+        return render(request, "programs/worklist_print.html", {
+            "rows": rows, "as_of": as_of, "watermark": mark, "total": len(items), "limit": EXPORT_LIMIT})
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="worklist-{as_of.isoformat()}.csv"'
+    response["Cache-Control"] = "no-store"
+    response.write("\ufeff")
+    w = csv.writer(response)
+    w.writerow([mark])
+    w.writerow([_("Due"), _("Overdue"), _("Record number"), _("Name"), _("Sex"), _("Age"), _("Phone"), _("Village"),
+                _("Program"), _("Due item")])
+    for r in rows:
+        res = r.record.resident
+        w.writerow([r.item.due_on.isoformat(), r.days if r.overdue else "", r.record.number, res.name,
+                    res.get_sex_display(), res.age, res.phone or res.contact_phone, r.record.village.name,
+                    r.program_label, r.item.item])
+    return response
+
+
+@requires(Perm.READ)
 @login_required
 @allow("POST")
 def call(request, number):
@@ -128,10 +192,13 @@ def call(request, number):
     return redirect(back if back.startswith("/") else "/worklist/")
 
 
+@requires(Perm.READ)
 @login_required
 @allow("GET")
 def screening_page(request):
     village = (request.GET.get("village") or "").strip()[:12]
     rows, groups = screening(request.user, today(), village_code=village)
+    audit.log("search", object_type="programs.screening", detail={"village": village, "hits": len(rows)})
     return render(request, "programs/screening.html", {"rows": rows, "groups": groups, "village": village,
-                                                        "as_of": today()})
+                                                        "as_of": today(),
+                                                        "show_phones": has(request.user, Perm.REVEAL)})

@@ -277,7 +277,7 @@ def hand_over_institution(actor, source: Institution, successor: Institution, *,
 
     Returns the number of records handed over. The source is marked inactive with its successor.
     """
-    if actor is not None and not actor.is_superuser and actor.role not in {"head", "record_manager"}:
+    if actor is not None and actor.role not in {"head", "record_manager"}:
         from django.core.exceptions import PermissionDenied
 
         raise PermissionDenied(_("Only an institution head or record manager may hand over records."))

@@ -159,8 +159,9 @@ def _side(pdf, top: float, title: str, pairs: list[tuple[str, str]], wide: set[i
     return y
 
 
-def render_card(record: Record) -> bytes:
-    """The info card as PDF bytes; FontUnavailable when no CJK font can be found."""
+def render_card(record: Record, watermark: str = "") -> bytes:
+    """The info card as PDF bytes; FontUnavailable when no CJK font can be found. `watermark` (who exported it,
+    when, why) is printed in the page footer."""
     pdf = _new_pdf()
     fields = card_fields(record)
     title = _("Resident health record information card")
@@ -182,4 +183,8 @@ def render_card(record: Record) -> bytes:
     pdf.cell(WIDTH, 4, _("fold here"), align="C")
     # back: address and phone each on a full line, then contact, institution and doctor with their phones
     _side(pdf, bottom + 12, _("Contacts"), fields["back"], wide={0, 1})
+    if watermark:
+        pdf.set_xy(LEFT - 10, 282)
+        _fit(pdf, watermark, WIDTH + 20, size=7, smallest=4)
+        pdf.cell(WIDTH + 20, 5, watermark, align="C")
     return bytes(pdf.output())

@@ -20,6 +20,7 @@ from ninja import Router, Schema, Status
 from ninja.orm import create_schema
 
 from jkda.access import audit
+from jkda.access.masking import reveal_api
 from jkda.records.search import base_queryset
 
 from . import actions
@@ -97,11 +98,13 @@ def _add_endpoints(model) -> None:
         obj = actions.record_service(model, record, request.user, values)
         return Status(201, _serialize(obj))
 
-    def read(request, id: int):
+    def read(request, id: int, reveal: bool = False):
         obj = get_object_or_404(model.objects.select_related("record", "institution"), pk=id)
         if not base_queryset(request.user).filter(pk=obj.record_id).exists():
             raise Http404
         actions.audit_service("read", obj)
+        if reveal:
+            reveal_api(request, obj, [obj.record.institution])
         return _serialize(obj)
 
     def patch(request, id: int, payload: Patch):  # type: ignore[valid-type]

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from jkda.access import grants
+from jkda.access.roles import Perm, requires
 from jkda.records.search import base_queryset
 from jkda.web.views import _record, add_errors, allow, can_write, login_required
 
@@ -33,6 +34,7 @@ def _service(request, kind: str, pk: int):
     return model, obj
 
 
+@requires(Perm.READ)
 @login_required
 @allow("GET", "POST")
 def service_new(request, number, kind):
@@ -67,6 +69,7 @@ def service_new(request, number, kind):
     })
 
 
+@requires(Perm.READ)
 @login_required
 @allow("GET")
 def service_detail(request, kind, pk):
@@ -80,6 +83,7 @@ def service_detail(request, kind, pk):
     })
 
 
+@requires(Perm.READ)
 @login_required
 @allow("GET", "POST")
 def service_edit(request, kind, pk):

@@ -25,15 +25,13 @@ AGE_BANDS = {
 def visible_institutions(user):
     ids = visible_institution_ids(user)
     qs = Institution.objects.filter(kind__in=Institution.CLINICAL_KINDS).select_related("division__parent")
-    return (qs if ids is None else qs.filter(id__in=ids)).order_by("path", "code")
+    return qs.filter(id__in=ids).order_by("path", "code")
 
 
 def visible_villages(user):
     """Villages in the area of the institutions a user sees (a choice list, not personal data)."""
     ids = visible_institution_ids(user)
     villages = Division.objects.filter(level=Division.Level.VILLAGE)
-    if ids is None:
-        return villages
     prefixes = {area_prefix(inst) for inst in Institution.objects.filter(id__in=ids).select_related(
         "division__parent")}
     if not prefixes:

@@ -21,8 +21,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from jkda.access import audit, grants, masking
-from jkda.access.scope import WRITE_ROLES, may_manage, restrict
+from jkda.access import audit, exports, grants, masking
+from jkda.access.roles import Perm, requires
+from jkda.access.scope import may_write, restrict
 from jkda.records import actions, card
 from jkda.records.forms import EditForm, EstablishForm, display_sections, field_label, format_value
 from jkda.records.models import Household, Record, Resident
@@ -80,7 +81,7 @@ def add_errors(form, exc: Exception) -> None:
 
 
 def can_write(user, institution) -> bool:
-    return user.is_superuser or (getattr(user, "role", None) in WRITE_ROLES and may_manage(user, institution))
+    return may_write(user, institution)
 
 
 def _record(request, number: str) -> Record:
@@ -103,7 +104,24 @@ class Login(LoginView):
     template_name = "web/login.html"
     redirect_authenticated_user = True
 
+    def get_default_redirect_url(self):
+        return home_url(self.request.user)
 
+
+def home_url(user) -> str:
+    """Where a role starts: the residents list, or the administrator's own page (they read no records)."""
+    from jkda.access.roles import Perm, has
+
+    if has(user, Perm.READ):
+        return reverse("residents")
+    if has(user, Perm.READ_AUDIT):
+        return reverse("audit_trail")
+    if has(user, Perm.ADMIN_USERS) or has(user, Perm.ADMIN_SECURITY):
+        return reverse("admin:index")
+    return reverse("password_change")
+
+
+@requires(Perm.READ)
 @login_required
 @allow("GET")
 def residents(request):
@@ -111,8 +129,9 @@ def residents(request):
     q = (request.GET.get("q") or "").strip()[:50]
     records = search_records(request.user, q, **form.search_kwargs())
     page = Paginator(records, settings.JKDA_PAGE_SIZE).get_page(request.GET.get("page"))
-    if q:
-        audit.log("search", object_type="records.record", detail={"q": q, "hits": page.paginator.count})
+    audit.log("search", object_type="records.record", detail={"q": q, **{k: v for k, v in request.GET.items()
+                                                                        if k not in ("q", "page")},
+                                                               "hits": page.paginator.count, "page": page.number})
     context = {"form": form, "page": page, "q": q}
     if request.htmx and request.htmx.target == "results":
         return render(request, "web/_results.html", context)
@@ -134,6 +153,7 @@ def _cover_form_htmx(request, form):
     return form
 
 
+@requires(Perm.READ)
 @login_required
 @allow("GET", "POST")
 def record_new(request):
@@ -165,6 +185,7 @@ def record_new(request):
     })
 
 
+@requires(Perm.READ)
 @login_required
 @allow("GET")
 def record_new_options(request):
@@ -172,13 +193,16 @@ def record_new_options(request):
     return _oob(request, [form["village"], form["responsible_doctor"]])
 
 
-def _event_rows(record: Record) -> list[dict]:
+def _event_rows(record: Record, reveal: bool = False) -> list[dict]:
     rows = []
     for event in record.events.select_related("actor", "from_institution", "to_institution"):
         changes = []
         for name, pair in (event.changes or {}).items():
             if isinstance(pair, list | tuple) and len(pair) == 2:
-                changes.append((field_label(name), format_value(name, pair[0]), format_value(name, pair[1])))
+                old, new = format_value(name, pair[0]), format_value(name, pair[1])
+                if name in masking.MASKED_FIELDS and not reveal:
+                    old, new = masking.mask(name, old), masking.mask(name, new)
+                changes.append((field_label(name), old, new))
         rows.append({"event": event, "changes": changes})
     return rows
 
@@ -205,8 +229,9 @@ def _record_page(request, record: Record, status: int = 200, reveal: bool = Fals
         "resident": resident,
         "sections": _masked_sections(record, reveal),
         "revealed": reveal,
+        "card_purpose": _("Given to the resident"),
         "can_reveal": masking.may_reveal(request.user, record.institution),
-        "events": _event_rows(record),
+        "events": _event_rows(record, reveal),
         "household": resident.household if resident.household_id else None,
         "can_write": writable,
         "transfer_form": transfer_form,
@@ -249,6 +274,7 @@ def _service_context(record: Record, writable: bool) -> dict:
     }
 
 
+@requires(Perm.READ)
 @login_required
 @allow("GET")
 def record_detail(request, number):
@@ -268,6 +294,7 @@ def record_detail(request, number):
     return _record_page(request, record, reveal=reveal)
 
 
+@requires(Perm.WRITE)
 @login_required
 @allow("GET", "POST")
 def record_edit(request, number):
@@ -317,6 +344,7 @@ def _lifecycle(request, record: Record, form, name: str, run, success) -> HttpRe
     return _record_page(request, record, open_action=name, **{f"{name}_form": form})
 
 
+@requires(Perm.READ)
 @login_required
 @allow("POST")
 def record_transfer(request, number):
@@ -329,6 +357,7 @@ def record_transfer(request, number):
     )
 
 
+@requires(Perm.READ)
 @login_required
 @allow("GET")
 def record_transfer_options(request, number):
@@ -337,6 +366,7 @@ def record_transfer_options(request, number):
     return _oob(request, [form["village"]])
 
 
+@requires(Perm.READ)
 @login_required
 @allow("POST")
 def record_close(request, number):
@@ -349,6 +379,7 @@ def record_close(request, number):
     )
 
 
+@requires(Perm.READ)
 @login_required
 @allow("POST")
 def record_reopen(request, number):
@@ -360,15 +391,19 @@ def record_reopen(request, number):
     )
 
 
+@requires(Perm.EXPORT)
 @login_required
 @allow("GET")
 def record_card(request, number):
     record = _record(request, number)
+    purpose, form = exports.export_purpose(request)
+    if purpose is None:
+        return exports.purpose_page(request, form, _("Print info card (PDF)"))
     try:
-        pdf = card.render_card(record)
+        pdf = card.render_card(record, watermark=exports.watermark(request.user, purpose))
     except card.FontUnavailable as exc:
         return render(request, "web/card_unavailable.html", {"record": record, "detail": str(exc)}, status=503)
-    audit.log("export", obj=record, detail={"what": "info card PDF"})
+    exports.log_export("info card PDF", purpose, obj=record)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="card-{record.number}.pdf"'
     response["Cache-Control"] = "no-store"
@@ -397,6 +432,7 @@ def _household_page(request, household: Household, add_form=None, remove_error: 
     })
 
 
+@requires(Perm.READ)
 @login_required
 @allow("POST")
 def household_create(request, number):
@@ -415,6 +451,7 @@ def household_create(request, number):
     return _record_page(request, record, household_form=form, open_action="household")
 
 
+@requires(Perm.READ)
 @login_required
 @allow("GET")
 def household_detail(request, number):
@@ -423,6 +460,7 @@ def household_detail(request, number):
     return _household_page(request, household)
 
 
+@requires(Perm.READ)
 @login_required
 @allow("POST")
 def household_add_member(request, number):
@@ -443,6 +481,7 @@ def household_add_member(request, number):
     return _household_page(request, household, add_form=form)
 
 
+@requires(Perm.READ)
 @login_required
 @allow("POST")
 def household_remove_member(request, number):

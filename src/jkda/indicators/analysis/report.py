@@ -138,8 +138,8 @@ def resolve_area(code: str) -> Area:
 
 def check_scope(area: Area, user) -> None:
     """A user reports on their own jurisdiction only: an institution they may see, or a division their institution
-    serves (or one inside it). System jobs (user None) and superusers may report on any area."""
-    if user is None or user.is_superuser:
+    serves (or one inside it). System jobs (user None) may report on any area; `is_superuser` grants nothing."""
+    if user is None:
         return
     ids = visible_institution_ids(user)
     if area.kind == "institution":
@@ -158,7 +158,7 @@ def check_scope(area: Area, user) -> None:
 
 def may_see_identities(user) -> bool:
     """Names with masked ID numbers are listed for clinical roles of the managing side; bureaus get counts."""
-    return user is not None and not user.is_superuser and getattr(user, "role", None) in REVEAL_ROLES
+    return user is not None and getattr(user, "role", None) in REVEAL_ROLES
 
 
 # --- small helpers ------------------------------------------------------------------------------------------------

@@ -106,15 +106,9 @@ def resolve(level: str, code: str) -> Area:
 
 def landing(user) -> tuple[str, str] | None:
     """The dashboard a user starts on: a city bureau the city, a district bureau its district, clinical staff
-    their own institution; an administrator without an institution the first city (or district)."""
+    their own institution; a user without an institution none (administrators read no figures)."""
     inst = getattr(user, "institution", None)
     if inst is None:
-        if not user.is_superuser:
-            return None
-        for level in ("city", "county"):
-            d = Division.objects.filter(level=level).order_by("code").first()
-            if d is not None:
-                return level, d.code
         return None
     if inst.kind in Institution.CLINICAL_KINDS:
         return "institution", inst.code
@@ -130,8 +124,6 @@ def landing(user) -> tuple[str, str] | None:
 def may_view(user, area: Area) -> bool:
     """Every institution of the area lies within the user's jurisdiction (jkda.access.scope)."""
     ids = visible_institution_ids(user)
-    if ids is None:
-        return True
     return bool(area.institutions) and area.institutions <= set(ids)
 
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from jkda.access import audit, masking
+from jkda.access.roles import Perm, requires
 from jkda.access.scope import restrict
 from jkda.indicators import engine
 from jkda.web.views import allow, login_required
@@ -32,6 +33,7 @@ def _area(request, level: str, code: str) -> B.Area:
     return area
 
 
+@requires(Perm.AGGREGATES)
 @login_required
 @allow("GET")
 def home(request):
@@ -44,6 +46,7 @@ def home(request):
     return redirect(url)
 
 
+@requires(Perm.AGGREGATES)
 @login_required
 @allow("GET")
 def area_board(request, level, code):
@@ -69,6 +72,7 @@ def area_board(request, level, code):
     })
 
 
+@requires(Perm.READ)
 @login_required
 @allow("GET")
 def residents(request, code, indicator):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from ninja import Router
 
+from jkda.access.policy import api_auth
+from jkda.access.roles import Perm
 from jkda.indicators import engine, periods
 from jkda.indicators.export import table_json
 
@@ -13,7 +15,8 @@ from .notice import NoticeError, engine_level, scoped_within
 router = Router(tags=["indicators"])
 
 
-@router.get("/indicators/{code}", summary="An indicator's figures and ranks at a level (scoped)")
+@router.get("/indicators/{code}", summary="An indicator's figures and ranks at a level (scoped)",
+            auth=api_auth(Perm.AGGREGATES))
 def indicator_table(request, code: str, period: str, level: str = "county", within: str = ""):
     try:
         indicator = engine.get(code)

@@ -20,12 +20,15 @@ def indicator_choices():
 
 
 def area_choices(user):
-    """Divisions a user may limit a notice to: everything for a superuser, else the divisions under the one their
-    institution serves."""
+    """Divisions a user may limit a notice to: the divisions under the one their institution serves."""
     qs = Division.objects.filter(level__in=("city", "county", "township")).order_by("code")
-    if not user.is_superuser:
-        inst = user.institution
-        qs = qs.filter(code__startswith=inst.division.code) if inst is not None else qs.none()
+    inst = user.institution
+    if inst is None:
+        qs = qs.none()
+    else:  # the division's own digits: 3205 for the city 320500, 320506 for a county, all 9 for a township
+        own = inst.division
+        digits = {"province": 2, "city": 4, "county": 6}.get(own.level, len(own.code))
+        qs = qs.filter(code__startswith=own.code[:digits])
     return [("", _("all that I may see"))] + [(d.code, f"{d.name}（{d.code}）") for d in qs]
 
 

@@ -20,7 +20,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from jkda.access.scope import visible_institution_ids
 from jkda.indicators import engine, periods
 from jkda.indicators.engine import Figure
 from jkda.indicators.export import rate_value
@@ -93,9 +92,6 @@ def scoped_within(user, division_code: str | None = None) -> Division | Institut
         division = Division.objects.filter(code=division_code.strip()).first()
         if division is None:
             raise NoticeError(_("No division with code %(code)s.") % {"code": division_code})
-    visible = visible_institution_ids(user)
-    if visible is None:
-        return division
     if not getattr(user, "institution_id", None):
         raise PermissionDenied(_("Your account belongs to no institution, so there are no figures to show."))
     own = user.institution

@@ -7,6 +7,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from jkda.access.roles import Perm, requires
 from jkda.indicators import engine
 from jkda.indicators.export import table_json
 from jkda.regions.models import Institution
@@ -21,7 +22,7 @@ NOTICE_ROLES = {"bureau"}
 
 
 def may_issue(user) -> bool:
-    return user.is_superuser or getattr(user, "role", None) in NOTICE_ROLES
+    return getattr(user, "role", None) in NOTICE_ROLES
 
 
 def _notice(request) -> tuple[NoticeForm, dict | None]:
@@ -47,6 +48,7 @@ def _notice(request) -> tuple[NoticeForm, dict | None]:
     return form, notice
 
 
+@requires(Perm.AGGREGATES, roles=NOTICE_ROLES)
 @login_required
 @allow("GET")
 def notice_page(request):
@@ -56,6 +58,7 @@ def notice_page(request):
     return render(request, "notices/notice.html", context, status=400 if form.is_bound and not notice else 200)
 
 
+@requires(Perm.AGGREGATES, roles=NOTICE_ROLES)
 @login_required
 @allow("GET")
 def notice_download(request, fmt: str):
@@ -71,6 +74,7 @@ def notice_download(request, fmt: str):
     return response
 
 
+@requires(Perm.AGGREGATES)
 @login_required
 @allow("GET")
 def ranking_page(request):

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jkda.access import audit
+from jkda.access.roles import Perm, has
 from jkda.access.scope import may_manage
 from jkda.regions.models import Institution, Staff
 
@@ -38,6 +39,8 @@ CREATED, UPDATED, PRESENT = "created", "updated", "present"
 
 def _check_reach(user, institution: Institution) -> None:
     if user is None:  # system jobs (import without --actor, synth) act without a user
+        return
+    if has(user, Perm.ADMIN_USERS):  # the platform registry is configuration, the system administrator's job
         return
     if not may_manage(user, institution):
         raise PermissionDenied(_("%(inst)s is outside your jurisdiction.") % {"inst": institution.name})
@@ -198,7 +201,7 @@ def _kinds_with_subsets() -> set[str]:
 
 
 def _check_registrar(user, institution: Institution) -> None:
-    if user is not None and not user.is_superuser and getattr(user, "role", None) not in REGISTRAR_ROLES:
+    if user is not None and getattr(user, "role", None) not in REGISTRAR_ROLES:
         raise PermissionDenied(_("Your role may not register institutions or doctors on the platform."))
     _check_reach(user, institution)
 

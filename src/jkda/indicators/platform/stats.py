@@ -113,7 +113,7 @@ def district_of(prefix: str = "") -> Case:
 
 
 def may_view(user) -> bool:
-    return bool(user and user.is_authenticated and (user.is_superuser or getattr(user, "role", None) in VIEWER_ROLES))
+    return bool(user and user.is_authenticated and getattr(user, "role", None) in VIEWER_ROLES)
 
 
 @dataclass
@@ -131,9 +131,6 @@ def _district_ids(qs):
 
 def area_of(user) -> Area:
     ids = visible_institution_ids(user)
-    if ids is None:
-        districts = list(Division.objects.filter(id__in=_district_ids(Institution.objects.all())).order_by("code"))
-        return Area(None, districts, True)
     districts = list(Division.objects.filter(id__in=_district_ids(Institution.objects.filter(id__in=ids)))
                      .order_by("code"))
     everywhere = Division.objects.filter(id__in=_district_ids(Institution.objects.all())) \

@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from jkda.access import audit
+from jkda.access.roles import Perm, requires
 from jkda.web.views import allow, login_required
 
 from . import export, stats
@@ -28,6 +29,7 @@ def _report(request):
     return month, figures, tables, error
 
 
+@requires(Perm.AGGREGATES, roles=stats.VIEWER_ROLES)
 @login_required
 @allow("GET")
 def report(request):
@@ -38,6 +40,7 @@ def report(request):
     })
 
 
+@requires(Perm.AGGREGATES, roles=stats.VIEWER_ROLES)
 @login_required
 @allow("GET")
 def report_xlsx(request):

@@ -178,7 +178,7 @@ def behind(year: int, month: int, user=None, level: str | None = None) -> list[B
     for t in targets:
         by_level[t.level].append(t)
     visible = visible_institution_ids(user) if user is not None else None
-    visible = None if visible is None else set(visible)
+    visible = None if visible is None else set(visible)  # None: a system job (no user) sees every area
     period = parse(f"{year}-{month:02d}-ytd")
     out = []
     for lvl, group in by_level.items():

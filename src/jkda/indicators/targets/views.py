@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from jkda.access.audit import log
+from jkda.access.roles import Perm, requires
 from jkda.access.scope import visible_institution_ids
 from jkda.indicators import engine
 from jkda.indicators.periods import today
@@ -28,15 +29,12 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def may_enter(user) -> bool:
-    return user.is_superuser or getattr(user, "role", None) == "bureau"
+    return getattr(user, "role", None) == "bureau"
 
 
-def visible_areas(user) -> dict[str, set[str]] | None:
-    """level → area codes that contain an institution the user sees; None: everything."""
-    ids = visible_institution_ids(user)
-    if ids is None:
-        return None
-    ids = set(ids)
+def visible_areas(user) -> dict[str, set[str]]:
+    """level → area codes that contain an institution the user sees."""
+    ids = set(visible_institution_ids(user))
     out: dict[str, set[str]] = defaultdict(set)
     for level in engine.LEVELS:
         for inst, unit in engine.unit_map(level).items():
@@ -47,7 +45,7 @@ def visible_areas(user) -> dict[str, set[str]] | None:
 
 def _visible(user, level: str, code: str) -> bool:
     areas = visible_areas(user)
-    return areas is None or code in areas.get(level, set())
+    return code in areas.get(level, set())
 
 
 def _year(request) -> int:
@@ -66,6 +64,7 @@ def _area_names(targets) -> dict[tuple[str, str], str]:
     return names
 
 
+@requires(Perm.AGGREGATES)
 @login_required
 @allow("GET")
 def index(request):
@@ -94,6 +93,7 @@ def index(request):
     })
 
 
+@requires(Perm.AGGREGATES)
 @login_required
 @allow("GET")
 def area(request, level, code):
@@ -120,6 +120,7 @@ def _require_enter(request):
         raise PermissionDenied(_("Only a health bureau sets targets."))
 
 
+@requires(Perm.AGGREGATES, roles={"bureau"})
 @login_required
 @allow("GET", "POST")
 def edit(request, pk=None):
@@ -157,6 +158,7 @@ def edit(request, pk=None):
                                                  "history": target.history.all()[:20] if target else []})
 
 
+@requires(Perm.AGGREGATES, roles={"bureau"})
 @login_required
 @allow("GET", "POST")
 def plan(request, year=None, pk=None):
@@ -195,6 +197,7 @@ def plan(request, year=None, pk=None):
                                                  "second": [form[f"m{m}"] for m in range(7, 13)]})
 
 
+@requires(Perm.AGGREGATES, roles={"bureau"})
 @login_required
 @allow("GET", "POST")
 def import_view(request):
@@ -217,6 +220,7 @@ def import_view(request):
                                                    "headers": list(importer.HEADERS)})
 
 
+@requires(Perm.AGGREGATES, roles={"bureau"})
 @login_required
 @allow("GET")
 def template(request):
@@ -226,6 +230,7 @@ def template(request):
     return response
 
 
+@requires(Perm.AGGREGATES)
 @login_required
 @allow("GET")
 def behind(request):

@@ -10,6 +10,7 @@ import datetime as dt
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
+from jkda.access import audit
 from jkda.records.models import Record
 from jkda.records.rules import today
 from jkda.records.search import base_queryset
@@ -67,6 +68,7 @@ class CardOut(Schema):
 @router.get("/records/{number}/immunisation", response=CardOut, summary="A child's immunisation card")
 def card(request, number: str):
     record = get_object_or_404(base_queryset(request.user).select_related("resident"), number=number)
+    audit.log("read", obj=record, detail={"what": "immunisation card"})
     as_of = today()
     c = immunisation_card(record, as_of)
     cert = c.certificate

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.shortcuts import redirect, render
 
+from jkda.access import audit
+from jkda.access.roles import Perm, has, requires
 from jkda.programs.worklist import due_items, scoped_records
 from jkda.records.models import Record
 from jkda.records.rules import today
@@ -16,10 +18,12 @@ from .program import CODE
 OVERVIEW_LIMIT = 200
 
 
+@requires(Perm.READ)
 @login_required
 @allow("GET")
 def card(request, number):
     record = _record(request, number)
+    audit.log("read", obj=record, detail={"what": "immunisation card"})
     as_of = today()
     return render(request, "child/card.html", {
         "record": record, "resident": record.resident, "card": immunisation_card(record, as_of), "as_of": as_of,
@@ -27,6 +31,7 @@ def card(request, number):
     })
 
 
+@requires(Perm.READ)
 @login_required
 @allow("GET")
 def overview(request):
@@ -45,5 +50,7 @@ def overview(request):
     recs = {r.pk: r for r in Record.objects.filter(pk__in={i.record_id for i in items}).select_related(
         "resident", "village")}
     rows = [(i, recs[i.record_id], (as_of - i.due_on).days) for i in items if i.record_id in recs]
+    audit.log("search", object_type="child.immunisation", detail={"q": q, "hits": total})
     return render(request, "child/overview.html", {"rows": rows, "total": total, "q": q, "as_of": as_of,
-                                                   "not_found": bool(q), "limit": OVERVIEW_LIMIT})
+                                                   "not_found": bool(q), "limit": OVERVIEW_LIMIT,
+                                                   "show_phones": has(request.user, Perm.REVEAL)})

@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
+from jkda.access import audit
 from jkda.records.search import base_queryset
 
 from . import codes as C
@@ -46,6 +47,7 @@ def assessment(request, kind: str, id: int):
     obj = get_object_or_404(model.objects.select_related("record"), pk=id)
     if not base_queryset(request.user).filter(pk=obj.record_id).exists():
         raise Http404
+    audit.log("read", obj=obj, detail={"what": "assessment"})
     return {"id": obj.pk, "kind": kind, "record": obj.record.number, "service_date": obj.service_date,
             "controlled": obj.controlled, "classification": obj.classification,
             "classification_label": C.CLASSIFICATION.label(obj.classification),

@@ -36,15 +36,25 @@ def visible_referrals(user):
     jurisdiction) and those of records the user may see (the sender's side)."""
     from django.db.models import Q
 
+    from jkda.access.roles import Perm, has
     from jkda.records.search import base_queryset
 
     qs = Referral.objects.select_related("record__resident", "institution", "to_institution")
-    if user.is_superuser:
-        return qs
+    if not has(user, Perm.READ):
+        return qs.none()
     cond = Q(record__in=base_queryset(user).values("pk"))
-    if getattr(user, "institution_id", None):
+    if has(user, Perm.WRITE) and getattr(user, "institution_id", None):
         cond |= Q(to_institution_id=user.institution_id)
     return qs.filter(cond)
+
+
+def inbox(user):
+    """Referrals sent to the user's institution (clinical staff only: they are the ones who receive them)."""
+    from jkda.access.roles import Perm, has
+
+    if not has(user, Perm.WRITE) or not getattr(user, "institution_id", None):
+        return Referral.objects.none()
+    return Referral.objects.filter(to_institution_id=user.institution_id)
 
 
 def _day(value, field: str) -> dt.date:

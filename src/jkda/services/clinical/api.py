@@ -16,6 +16,7 @@ from django.http import Http404
 from ninja import Router, Schema, Status
 from ninja.orm import create_schema
 
+from jkda.access import audit
 from jkda.access.scope import restrict
 from jkda.codes.valuesets import SEX
 from jkda.records.search import base_queryset
@@ -123,19 +124,22 @@ def list_referrals(request, box: str = "in", status: str = "open"):
     if box == "out":
         qs = restrict(Referral.objects.all(), request.user)
     else:
-        inst_id = getattr(request.user, "institution_id", None)
-        qs = Referral.objects.filter(to_institution_id=inst_id) if inst_id else Referral.objects.none()
+        qs = actions.inbox(request.user)
     if status == "open":
         qs = qs.filter(status__in=rules.OPEN_STATUSES)
     elif status in C.REFERRAL_STATUS:
         qs = qs.filter(status=status)
     qs = qs.select_related("record__resident", "institution", "to_institution").order_by("-service_date", "-id")
-    return [_out(request, r) for r in qs[:500]]
+    rows = list(qs[:500])
+    audit.log("search", object_type="clinical.referral", detail={"box": box, "status": status, "hits": len(rows)})
+    return [_out(request, r) for r in rows]
 
 
 @router.get("/referrals/{id}", response=ReferralOut, summary="Read a referral, its status and its answer")
 def read_referral(request, id: int):
-    return _out(request, _referral(request, id))
+    ref = _referral(request, id)
+    audit.log("read", obj=ref)
+    return _out(request, ref)
 
 
 @router.post("/referrals/{id}/receive", response=ReferralOut, summary="Receive (accept) a referral")

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from jkda.access.roles import Perm, requires
 from jkda.access.scope import restrict
 from jkda.codes.valuesets import SEX
 from jkda.records.forms import DateInput
@@ -67,14 +68,14 @@ def referral_row(ref: Referral) -> dict:
     }
 
 
+@requires(Perm.READ)
 @login_required
 @allow("GET")
 def inbox(request):
     box = "out" if request.GET.get("box") == "out" else "in"
     status = request.GET.get("status") or ("open" if box == "in" else "all")
     if box == "in":
-        inst_id = getattr(request.user, "institution_id", None)
-        qs = Referral.objects.filter(to_institution_id=inst_id) if inst_id else Referral.objects.none()
+        qs = actions.inbox(request.user)
     else:
         qs = restrict(Referral.objects.all(), request.user)
     page = Paginator(_ordered(_filtered(qs, status)), 50).get_page(request.GET.get("page"))
@@ -120,12 +121,14 @@ def _page(request, ref: Referral, status=200, **forms_):
     }, status=status)
 
 
+@requires(Perm.READ)
 @login_required
 @allow("GET")
 def referral_detail(request, pk):
     return _page(request, _referral(request, pk))
 
 
+@requires(Perm.READ)
 @login_required
 @allow("POST")
 def referral_receive(request, pk):
@@ -142,6 +145,7 @@ def referral_receive(request, pk):
     return _page(request, ref, status=400, receive_form=form)
 
 
+@requires(Perm.READ)
 @login_required
 @allow("POST")
 def referral_refuse(request, pk):
@@ -159,6 +163,7 @@ def referral_refuse(request, pk):
     return _page(request, ref, status=400, refuse_form=form)
 
 
+@requires(Perm.READ)
 @login_required
 @allow("POST")
 def referral_answer(request, pk):

@@ -19,9 +19,13 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 from ninja.orm import create_schema
 
+from jkda.access import audit
+from jkda.access.masking import reveal_api
+from jkda.access.policy import api_auth
+from jkda.access.roles import Perm
 from jkda.records.rules import today
 from jkda.records.search import base_queryset
 from jkda.regions.models import Institution
@@ -123,7 +127,8 @@ def _add_endpoints(slug: str, model) -> None:
         obj = actions.create(model, request.user, inst, parse_values(request, model, data, inst.pk))
         return Status(201, _serialize(obj))
 
-    def list_(request, institution: str = "", year: int | None = None, kind: str = ""):
+    def list_(request, institution: str = "", year: int | None = Query(None, ge=1900, le=9999), kind: str = "",
+              reveal: bool = False):
         qs = model.objects.select_related("institution", *_relation_fields(model)).filter(
             institution__in=institutions_for(request.user))
         if institution:
@@ -132,7 +137,12 @@ def _add_endpoints(slug: str, model) -> None:
             qs = qs.filter(**{f"{model.date_field}__year": year})
         if kind and model.kind_field:
             qs = qs.filter(**{model.kind_field: kind})
-        return [_serialize(o) for o in qs[:LIST_LIMIT]]
+        rows = list(qs[:LIST_LIMIT])
+        audit.log("search", object_type=model._meta.label_lower, detail={
+            "institution": institution, "year": year, "kind": kind, "hits": len(rows)})
+        if reveal and rows:
+            reveal_api(request, model._meta.label_lower, {o.institution for o in rows})
+        return [_serialize(o) for o in rows]
 
     def _get(request, id: int):
         obj = get_object_or_404(model.objects.select_related("institution"), pk=id)
@@ -140,8 +150,12 @@ def _add_endpoints(slug: str, model) -> None:
             raise Http404
         return obj
 
-    def read(request, id: int):
-        return _serialize(_get(request, id))
+    def read(request, id: int, reveal: bool = False):
+        obj = _get(request, id)
+        audit.log("read", obj=obj)
+        if reveal:
+            reveal_api(request, obj, [obj.institution])
+        return _serialize(obj)
 
     def patch(request, id: int, payload: Patch):  # type: ignore[valid-type]
         obj = _get(request, id)
@@ -219,9 +233,9 @@ class SupervisionOut(Schema):
     by_kind: dict[str, list[int]]
 
 
-@router.get("/public-health/summary/education", response=list[EducationSummaryOut],
+@router.get("/public-health/summary/education", response=list[EducationSummaryOut], auth=api_auth(Perm.AGGREGATES),
             summary="Health education: done vs yearly minimum per institution")
-def education_summary(request, year: int | None = None):
+def education_summary(request, year: int | None = Query(None, ge=1900, le=9999)):
     rows = summaries.education_summary(institutions_for(request.user), year or today().year)
     return [{"institution": r.institution.code, "institution_name": r.institution.name, "year": r.year,
              "activities": r.activities, "participants": r.participants, "met": r.met,
@@ -234,7 +248,7 @@ def _period(start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.dat
     return start or dt.date(t.year, 1, 1), end or t
 
 
-@router.get("/public-health/summary/infectious", response=list[TimelinessOut],
+@router.get("/public-health/summary/infectious", response=list[TimelinessOut], auth=api_auth(Perm.AGGREGATES),
             summary="Infectious disease reports: timeliness per institution")
 def timeliness_summary(request, start: dt.date | None = None, end: dt.date | None = None):
     s, e = _period(start, end)
@@ -244,7 +258,7 @@ def timeliness_summary(request, start: dt.date | None = None, end: dt.date | Non
             for r in summaries.infectious_timeliness(institutions_for(request.user), s, e)]
 
 
-@router.get("/public-health/summary/supervision", response=list[SupervisionOut],
+@router.get("/public-health/summary/supervision", response=list[SupervisionOut], auth=api_auth(Perm.AGGREGATES),
             summary="Health supervision assistance: reports and inspections per institution")
 def supervision_summary(request, start: dt.date | None = None, end: dt.date | None = None):
     s, e = _period(start, end)

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jkda.access.roles import Perm, requires
 from jkda.access.scope import visible_institution_ids
 from jkda.records.rules import today
 from jkda.regions.models import Institution
@@ -33,7 +34,7 @@ def institutions_for(user):
     """Clinical institutions whose services the user may see."""
     qs = Institution.objects.filter(kind__in=Institution.CLINICAL_KINDS).order_by("code")
     ids = visible_institution_ids(user)
-    return qs if ids is None else qs.filter(id__in=ids)
+    return qs.filter(id__in=ids)
 
 
 def _model(slug):
@@ -83,6 +84,7 @@ def _object(request, slug, pk):
     return model, obj
 
 
+@requires(Perm.READ, Perm.AGGREGATES)
 @login_required
 @allow("GET")
 def index(request):
@@ -93,6 +95,7 @@ def index(request):
     })
 
 
+@requires(Perm.READ)
 @login_required
 @allow("GET")
 def object_list(request, slug):
@@ -126,6 +129,7 @@ def object_list(request, slug):
     })
 
 
+@requires(Perm.READ)
 @login_required
 @allow("GET", "POST")
 def object_new(request, slug):
@@ -155,6 +159,7 @@ def object_new(request, slug):
     })
 
 
+@requires(Perm.WRITE)
 @login_required
 @allow("GET", "POST")
 def object_edit(request, slug, pk):
@@ -186,14 +191,24 @@ def object_edit(request, slug, pk):
     })
 
 
+@requires(Perm.READ)
 @login_required
 @allow("GET")
 def object_detail(request, slug, pk):
     model, obj = _object(request, slug, pk)
     names = editable_fields(model)
+    from jkda.access import masking
     from jkda.records.forms import laid_out_sections
 
-    sections = [(section, [[(n, field_label(model, n), show(obj, n)) for n in line] for line in lines])
+    revealed = masking.may_reveal(request.user, obj.institution)
+
+    def shown(n):
+        value = show(obj, n)
+        if not revealed and value and n in masking.API_MASKED_KEYS:  # bureau / CDC / assessors read masked
+            return masking.mask(n, value)
+        return value
+
+    sections = [(section, [[(n, field_label(model, n), shown(n)) for n in line] for line in lines])
                 for section, lines in laid_out_sections(names, model.SECTIONS)]
     history = list(obj.history.select_related("history_user").order_by("-history_date")[:50])
     writable = actions.may_write(request.user, obj.institution)
@@ -205,6 +220,7 @@ def object_detail(request, slug, pk):
     })
 
 
+@requires(Perm.READ)
 @login_required
 @allow("POST")
 def report_cancel(request, pk):
@@ -219,6 +235,7 @@ def report_cancel(request, pk):
     return redirect("community_detail", slug="infectious", pk=obj.pk)
 
 
+@requires(Perm.AGGREGATES)
 @login_required
 @allow("GET")
 def education_summary(request):
@@ -243,6 +260,7 @@ def _period(request) -> tuple[dt.date, dt.date, int]:
     return start, end, year
 
 
+@requires(Perm.AGGREGATES)
 @login_required
 @allow("GET")
 def timeliness(request):
@@ -265,6 +283,7 @@ def timeliness(request):
     })
 
 
+@requires(Perm.AGGREGATES)
 @login_required
 @allow("GET")
 def supervision(request):
