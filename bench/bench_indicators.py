@@ -8,6 +8,8 @@
 
 1. engine.compute: every indicator of the catalogue for the current year, at each level (institution, township,
    district, city), cold (the first run in the process) and the median of the repeats.
+   The whole monthly round: a notice for every indicator with a city target (the month's milestone as the target
+   line), by district, each rendered as docx and xlsx, and the summary (`jkda notice --all`).
 2. Facts: the full rebuild (`jkda indicators refresh --full`: every month of the kept years), then an incremental
    refresh after one write (one institution marked from this month).
 3. Dashboard pages through Django's test client (template rendering included): the city, the biggest district
@@ -183,6 +185,23 @@ def main(argv=None) -> None:
 
     times = timed(whole_notice, args.repeat)
     rows.append(("notice: electronic record rate by district, docx + xlsx + json", times[0],
+                 statistics.median(times), f"cold / p50 of {args.repeat}"))
+    print(f"  {rows[-1][0]}: {times[0]:.0f} ms", flush=True)
+
+    from jkda.indicators.notices.monthly import monthly_notices
+
+    month = periods.parse(f"{today.year}-{today.month:02d}-ytd")
+    made = {}
+
+    def monthly_round():
+        done = monthly_notices(month, "county")
+        for n in done.notices:
+            notice_render.render_docx(n), notice_render.render_xlsx(n)
+        notice_render.render_summary_xlsx(done.summary())
+        made["n"] = len(done.notices)
+
+    times = timed(monthly_round, args.repeat)
+    rows.append((f"monthly round {month.code}: {made['n']} notices by district, docx + xlsx", times[0],
                  statistics.median(times), f"cold / p50 of {args.repeat}"))
     print(f"  {rows[-1][0]}: {times[0]:.0f} ms", flush=True)
 

@@ -29,6 +29,13 @@ FUZZ_CASES = {"count": 0, "by_status": {}}
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_application())
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _report_case_count():
+    """After the module: how many cases the fuzz test sent, by status (the number for the report)."""
+    yield
+    print(f"\nAPI fuzz: {FUZZ_CASES['count']} cases, statuses {sorted(FUZZ_CASES['by_status'].items())}")
+
+
 @pytest.fixture
 def fuzz_env(city, establish):
     # the in-process WSGI call must not close the test's database connection (as Django's test client does)
@@ -65,8 +72,3 @@ def test_api_never_answers_a_server_error(case, fuzz_env):
     FUZZ_CASES["by_status"][response.status_code] = FUZZ_CASES["by_status"].get(response.status_code, 0) + 1
     case.validate_response(response, checks=[not_a_server_error])
     assert response.status_code < 500, (case.method, case.formatted_path, response.text[:500])
-
-
-def test_fuzz_case_count_report(request):
-    """Runs last in this module: prints how many cases the fuzz test sent (the number for the report)."""
-    print(f"\nAPI fuzz: {FUZZ_CASES['count']} cases, statuses {sorted(FUZZ_CASES['by_status'].items())}")

@@ -426,3 +426,88 @@ def test_api_ranking(data, client):
     assert r.status_code == 422 and "未知指标" in json.dumps(r.json(), ensure_ascii=False)
     client.logout()
     assert client.get(f"/api/indicators/{IND}", {"period": str(year())}).status_code == 401
+
+
+# --- the monthly round --------------------------------------------------------------------------------------------
+
+def _city_targets(data, **annual):
+    from jkda.indicators.targets.models import Target
+
+    for code, value in annual.items():
+        Target.objects.create(indicator=code, level="city", area_code=data.city_div.code, year=year(), annual=value)
+
+
+def test_monthly_round_uses_each_milestone_and_one_computation(data):
+    from jkda.indicators import engine
+    from jkda.indicators.notices.monthly import monthly_notices
+
+    _city_targets(data, electronic_record_rate=80, qualified_record_rate=60)
+    period = f"{year()}-05-ytd"
+    done = monthly_notices(period, "district", date=dt.date(year(), 6, 3))
+    # May: 70 % of the half-year target (annual × 50 %) is due
+    assert {n["indicator"]: (n["target"], n["criticize_below"]) for n in done.notices} == {
+        "electronic_record_rate": (28.0, 14.0), "qualified_record_rate": (21.0, 10.5)}
+    assert {r["indicator"] for r in done.without_target} == {i.code for i in engine.all_indicators()} - {
+        "electronic_record_rate", "qualified_record_rate"}
+    for n in done.notices:  # each notice is the one build_notice gives alone
+        alone = build_notice(n["indicator"], period, "county", n["target"], n["criticize_below"],
+                             date=dt.date(year(), 6, 3))
+        assert json.loads(json.dumps(n)) == json.loads(json.dumps(alone))
+    # the two indicators of one family are counted together (one grouped query for the records not moved since,
+    # one for the few moved since), not once per notice
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        monthly_notices(period, "district", criticize_below=5)
+    assert sum('FROM "records_record"' in q["sql"] for q in ctx.captured_queries) == 2
+
+
+def test_monthly_round_december_is_the_annual_target_and_a_fixed_line(data):
+    from jkda.indicators.notices.monthly import monthly_notices
+
+    _city_targets(data, electronic_record_rate=60)
+    done = monthly_notices(str(year()), "district", criticize_below=30)
+    (n,) = done.notices
+    assert (n["target"], n["criticize_below"]) == (60.0, 30.0)
+    assert [(a["name"], a["rate"], a["met"]) for a in n["areas"]] == [("相城区", 80.0, True),
+                                                                      ("吴中区", 50.0, False)]
+
+
+def test_monthly_round_cli_writes_every_notice_and_the_summary(data, tmp_path, capsys):
+    _city_targets(data, electronic_record_rate=80, record_usage_rate=50)
+    out = tmp_path / "round"
+    call_command("notice", "--all", "--period", str(year()), "--level", "district", "--out", str(out))
+    assert sorted(p.name for p in out.iterdir()) == ["electronic_record_rate", "record_usage_rate", "summary.json",
+                                                     "summary.xlsx"]
+    assert sorted(p.name for p in (out / "record_usage_rate").iterdir()) == ["notice.docx", "notice.json",
+                                                                              "notice.xlsx"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["scope"] == {"level": "city", "code": "320500", "name": "苏州市"}
+    err = json.loads((out / "electronic_record_rate" / "notice.json").read_text())
+    row = next(r for r in summary["notices"] if r["indicator"] == "electronic_record_rate")
+    assert (row["target"], row["criticize_below"], row["rate"], row["population"], row["numerator"]) == (
+        80.0, 40.0, err["total"]["rate"], err["total"]["population"], err["total"]["numerator"]) == (
+        80.0, 40.0, 55.17, 29, 16)
+    ws = load_workbook(out / "summary.xlsx")["汇总"]
+    assert [ws.cell(3, j).value for j in range(2, 12)] == [
+        "电子建档率", 80, 40, 29, 16, 55.17, err["counts"]["areas_met"], 2,
+        err["counts"]["institutions_below_target"], err["counts"]["criticized"]]
+    missing = load_workbook(out / "summary.xlsx")["无目标"]
+    assert missing.max_row - 2 == len(summary["without_target"]) > 20
+    text = capsys.readouterr().out
+    assert "2 份通报及汇总表已写入" in text and "未设目标" in text
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--all", "--indicator", IND], "--all 按目标取各指标的目标值"),
+    (["--all", "--target", "60"], "--all 按目标取各指标的目标值"),
+    ([], "请给出 --indicator, --target, --criticize-below"),
+    (["--all", "--within", "320506001001"], "目标只为市、区县或乡镇设定"),
+])
+def test_monthly_round_cli_refusals(data, tmp_path, args, message):
+    out = tmp_path / "round"
+    with pytest.raises(CommandError) as exc:
+        call_command("notice", "--period", str(year()), "--out", str(out), *args)
+    assert message in str(exc.value)
+    assert not out.exists()

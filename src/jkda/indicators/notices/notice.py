@@ -155,9 +155,12 @@ def _below(fig: Figure, line: Decimal) -> bool:
 
 def build_notice(indicator_code: str, period: str | periods.Period, level: str, target, criticize_below,
                  within: Division | Institution | None = None, *, number: str = "", issuer: str = "",
-                 addressees: str = "", deadline=None, date=None, scope_name: str = "") -> dict:
+                 addressees: str = "", deadline=None, date=None, scope_name: str = "",
+                 computed: dict | None = None) -> dict:
     """The notice as plain data (see the module docstring). `level` may be a user word (district, township ...);
-    `within` limits the areas and institutions (a division, or an institution's subtree)."""
+    `within` limits the areas and institutions (a division, or an institution's subtree). `computed`: the result of
+    `engine.compute_levels` for this period and `within` holding this indicator at `level` and "institution"
+    (several notices of one month share one pass over the records: monthly.py)."""
     try:
         indicator = engine.get(indicator_code)
         per = period if isinstance(period, periods.Period) else periods.parse(str(period))
@@ -175,7 +178,9 @@ def build_notice(indicator_code: str, period: str | periods.Period, level: str, 
         raise NoticeError(_("The deadline (%(deadline)s) is before the date of the notice (%(date)s).")
                           % {"deadline": deadline.isoformat(), "date": issued.isoformat()})
 
-    levels = engine.compute_levels([indicator.code], per, sorted({level, "institution"}), within)
+    levels = computed
+    if levels is None or any(indicator.code not in levels.get(lv, {}) for lv in (level, "institution")):
+        levels = engine.compute_levels([indicator.code], per, sorted({level, "institution"}), within)
     table, inst_table = levels[level][indicator.code], levels["institution"][indicator.code]
     # The area (at the chosen level) of each institution; at the institution level, its township.
     units = engine.unit_map(level) if level != "institution" else {}

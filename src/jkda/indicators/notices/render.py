@@ -186,13 +186,41 @@ def render_docx(notice: dict) -> bytes:
 def render_xlsx(notice: dict) -> bytes:
     """One sheet per annex: the title in row 1, the headers in row 2, the rows from row 3 (annex 1 ends with the
     total). Numbers are numbers; rates have two decimals."""
+    return _workbook(annexes(notice))
+
+
+def summary_annexes(summary: dict) -> list[Annex]:
+    """The cover sheet of a monthly round of notices (monthly.MonthlyRound.summary): one line per indicator, and
+    the indicators without a target for the scope."""
+    scope = summary["scope"]["name"]
+    rows = [[i, r["name"], r["target"], r["criticize_below"], r["population"], r["numerator"], r["rate"],
+             r["areas_met"], r["areas"], r["institutions_below_target"], r["criticized"]]
+            for i, r in enumerate(summary["notices"], 1)]
+    main = Annex(_("Summary of the notices"), _("%(scope)s: notices of %(period)s") % {"scope": scope,
+                                                                        "period": summary["period_label"]},
+                 [_("No."), _("indicator"), _("target line (%)"), _("criticism line (%)"), _("population"),
+                  _("numerator"), _("rate (%)"), _("areas that met the target"), _("areas"),
+                  _("institutions below the target"), _("institutions criticised")],
+                 rows, rate_columns=(2, 3, 6), int_columns=(0, 4, 5, 7, 8, 9, 10))
+    missing = Annex(_("Indicators without target"), _("Indicators without a target for %(scope)s") % {"scope": scope},
+                    [_("No."), _("code"), _("indicator")],
+                    [[i, r["indicator"], r["name"]] for i, r in enumerate(summary["without_target"], 1)],
+                    int_columns=(0,))
+    return [main, missing]
+
+
+def render_summary_xlsx(summary: dict) -> bytes:
+    return _workbook(summary_annexes(summary))
+
+
+def _workbook(tables: list[Annex]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
     wb = Workbook()
     wb.remove(wb.active)
-    for annex in annexes(notice):
+    for annex in tables:
         ws = wb.create_sheet(annex.sheet)
         ws.cell(1, 1, annex.title).font = Font(bold=True, size=14)
         ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(annex.headers))

@@ -7,3 +7,10 @@ class TargetsConfig(AppConfig):
     label = "targets"
     verbose_name = _("Targets and milestones")
     nav_links = [("targets_index", _("Targets"))]
+
+    def ready(self):
+        from jkda.synth.extensions import register
+
+        from .synth import generate_targets
+
+        register("targets", generate_targets, order=97)
