@@ -289,12 +289,19 @@ def test_child_indicators(district):
     quick(child.VaccineDose, newborn, at(2025, 3, 1), vaccine="HepB", dose_number=1)
     quick(child.VaccineDose, unvisited, at(2025, 6, 1), vaccine="HepB", dose_number=1)
     quick(child.VaccineDose, newborn, at(2025, 3, 2), vaccine="BCG", dose_number=1)
+    quick(child.VaccineDose, newborn, at(2025, 4, 5), vaccine="HepB", dose_number=2)
     assert figures("newborn_visit_rate")[0]["C001"] == (1, 2)           # / live births
     assert figures("child_health_management_rate")[0]["C001"] == (2, 4)  # newborn, older / aged 0–6
     assert figures("child_tcm_management_rate")[0]["C001"] == (1, 2)
     assert figures("vaccination_certificate_rate")[0]["C001"] == (1, 3)  # among 0–6 with a record
     assert figures("vaccine_hepb_coverage")[0]["C001"] == (2, 2)        # both born (due) in 2025
     assert figures("vaccine_bcg_coverage")[0]["C001"] == (1, 2)
+    # later doses: HepB 2 is due at 1 month (April and July 2025), HepB 3 at 6 months (September and December)
+    assert figures("vaccine_hepb_dose2_coverage")[0]["C001"] == (1, 2)
+    assert figures("vaccine_hepb_dose3_coverage")[0]["C001"] == (0, 2)
+    # in the first half only April's HepB 2 and no HepB 3 had fallen due
+    assert figures("vaccine_hepb_dose2_coverage", period=periods.parse("2025H1"))[0]["C001"] == (1, 1)
+    assert figures("vaccine_hepb_dose3_coverage", period=periods.parse("2025H1"))[0]["C001"] == (0, 0)
 
 
 def test_maternal_indicators(district):

@@ -271,22 +271,29 @@ def _dose_due(dose: child_rules.Dose):
     return within
 
 
-# Every vaccine counts inside one family (children under 8: a dose due by 6 years in a period of at most a year),
-# each with its own due children, so the whole schedule is one grouped query.
+# Every dose of the schedule counts inside one family (children under 8: a dose due by 6 years in a period of at
+# most a year), each with its own due children, so the whole schedule is one grouped query. Dose 1 keeps the short
+# code (vaccine_hepb_coverage); later doses name theirs (vaccine_hepb_dose3_coverage).
 VACCINES = Family("vaccines", children_under(years=8))
 
+
+def dose_code(dose: child_rules.Dose) -> str:
+    slug = dose.vaccine.lower().replace("-", "_")
+    return f"vaccine_{slug}_coverage" if dose.dose == 1 else f"vaccine_{slug}_dose{dose.dose}_coverage"
+
+
 for _dose in child_rules.VACCINE_SCHEDULE:
-    if _dose.dose != 1:
-        continue
-    _slug = _dose.vaccine.lower().replace("-", "_")
     declare(Indicator(
-        f"vaccine_{_slug}_coverage", _fmt(gettext_noop("%(v)s vaccination coverage (dose 1)"), v=_dose.vaccine),
-        VACCINES, _fmt(gettext_noop("children whose first %(v)s dose fell due in the period and who received it"),
-                       v=_dose.vaccine),
-        _("children whose first dose fell due in the period"), _("children due for the vaccine"),
+        dose_code(_dose),
+        _fmt(gettext_noop("%(v)s vaccination coverage (dose %(n)d)"), v=_dose.vaccine, n=_dose.dose),
+        VACCINES,
+        _fmt(gettext_noop("children whose dose %(n)d of %(v)s fell due in the period and who received it"),
+             v=_dose.vaccine, n=_dose.dose),
+        _fmt(gettext_noop("children whose dose %(n)d fell due in the period"), n=_dose.dose),
+        _("children due for the vaccine"),
         within=_dose_due(_dose),
-        numerator=lambda ctx, v=_dose.vaccine: _in(child.VaccineDose, vaccine=v, dose_number=1,
-                                                   service_date__lte=ctx.as_of),
+        numerator=lambda ctx, v=_dose.vaccine, n=_dose.dose: _in(child.VaccineDose, vaccine=v, dose_number=n,
+                                                                 service_date__lte=ctx.as_of),
         group="vaccination"))
 
 

@@ -145,6 +145,8 @@ class Resident(NoDeleteModel):
         indexes = [
             models.Index(fields=["name_initials"], name="resident_initials", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["name_pinyin"], name="resident_pinyin", opclasses=["varchar_pattern_ops"]),
+            # the indicator families of age groups (children, newborns, vaccines due) start from it
+            models.Index(fields=["birth_date"], name="resident_birth"),
         ]
 
     def __str__(self):
@@ -293,6 +295,8 @@ class RecordEvent(NoDeleteModel):
         verbose_name = _("record event")
         verbose_name_plural = _("record events")
         ordering = ["-at", "-id"]
+        # the indicators place records moved after a period's end by their moves since then
+        indexes = [models.Index(fields=["kind", "at"], name="record_event_kind_at")]
 
 
 class NumberCounter(models.Model):

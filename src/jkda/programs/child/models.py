@@ -461,7 +461,9 @@ class VaccineDose(ServiceForm):
     class Meta(ServiceForm.Meta):
         verbose_name = _("vaccination")
         verbose_name_plural = _("vaccinations")
-        indexes = [models.Index(fields=["record", "vaccine", "dose_number"], name="child_dose_record")]
+        indexes = [models.Index(fields=["record", "vaccine", "dose_number"], name="child_dose_record"),
+                   # coverage: who received a dose by a day (one range per vaccine, covering the record)
+                   models.Index(fields=["vaccine", "dose_number", "service_date", "record"], name="child_dose_given")]
 
     def summary(self) -> str:
         return rules.dose_label(self.vaccine, self.dose_number or 0) + (f"，{self.batch}" if self.batch else "")
