@@ -14,9 +14,10 @@
    refresh after one write (one institution marked from this month).
 3. Dashboard pages through Django's test client (template rendering included): the city, the biggest district
    and the biggest institution, p50 / p95, as their bureau / head would open them.
-4. Baseline, in the same process: the electronic record rate and the hypertension control rate per institution
-   for the year, computed by pandas over the tables exported from the database (export timed apart), against the
-   engine computing the same two indicators; the figures are compared.
+4. Baseline, in the same process: every indicator of the catalogue per institution for the year, computed by
+   pandas over the tables exported from the database (bench/pandas_baseline.py; the export timed apart), cold and
+   p50, and with the roll-up to all four levels; against engine.institution_figures for the same indicators. The
+   figures are compared indicator by indicator (institutions with 0 / 0 left out) and any that differ printed.
 Prints the scenario, sizes, times in milliseconds and ratios. Times are reported, never asserted.
 """
 
@@ -50,81 +51,6 @@ def _database(scenario: str | None) -> str:
         subprocess.run([sys.executable, str(HERE / "bench_synth.py"), "--scenario", "S"], check=True)
     os.environ["DATABASE_URL"] = f"sqlite:///{path}"
     return scenario
-
-
-# --- the pandas baseline ------------------------------------------------------------------------------------------
-
-def _frame(sql: str, columns: list[str]):
-    import pandas as pd
-    from django.db import connection
-
-    with connection.cursor() as c:
-        c.execute(sql)
-        return pd.DataFrame(c.fetchall(), columns=columns)
-
-
-def export_tables(year: int) -> dict:
-    """The rows the two indicators read, as DataFrames (one SELECT per table)."""
-    from jkda.programs.chronic.models import HypertensionFollowup
-    from jkda.programs.models import Enrollment
-    from jkda.records.models import Record, RecordEvent
-    from jkda.regions.models import PopulationBase
-
-    return {
-        "records": _frame(f"SELECT id, institution_id, established_on, closed_on FROM {Record._meta.db_table}",
-                          ["id", "institution_id", "established_on", "closed_on"]),
-        "moves": _frame(f"SELECT id, record_id, at, from_institution_id FROM {RecordEvent._meta.db_table} "
-                        f"WHERE kind IN ('transferred', 'handed_over')", ["id", "record_id", "at", "from_inst"]),
-        "base": _frame(f"SELECT institution_id, resident_population FROM {PopulationBase._meta.db_table} "
-                       f"WHERE year = {int(year)}", ["institution_id", "resident_population"]),
-        "enrol": _frame(f"SELECT record_id, enrolled_on, exited_on FROM {Enrollment._meta.db_table} "
-                        f"WHERE program = 'hypertension'", ["record_id", "enrolled_on", "exited_on"]),
-        "htn": _frame(f"SELECT id, record_id, service_date, controlled FROM {HypertensionFollowup._meta.db_table}",
-                      ["id", "record_id", "service_date", "controlled"]),
-    }
-
-
-def pandas_figures(t: dict, start, as_of) -> dict[str, dict[int, tuple[int, int]]]:
-    """electronic_record_rate and hypertension_control_rate per institution, as the engine defines them."""
-    import pandas as pd
-
-    from jkda.indicators.engine import _end_of_day
-
-    def day(col):
-        return pd.to_datetime(col, errors="coerce")
-
-    start, as_of_ts = pd.Timestamp(start), pd.Timestamp(as_of)
-
-    rec = t["records"].copy()
-    rec["established_on"], rec["closed_on"] = day(rec["established_on"]), day(rec["closed_on"])
-    open_ = rec[(rec["established_on"] <= as_of_ts)
-                & (rec["closed_on"].isna() | (rec["closed_on"] > as_of_ts))].copy()
-    # attribution: a record moved after as_of counts for the institution its first later move took it from
-    mv = t["moves"].copy()
-    mv["at"] = pd.to_datetime(mv["at"], utc=True, format="mixed")
-    later = mv[mv["at"] >= pd.Timestamp(_end_of_day(as_of))].sort_values(["at", "id"])
-    first = later.groupby("record_id", sort=False)["from_inst"].first()
-    open_["inst"] = open_["id"].map(first).fillna(open_["institution_id"]).astype("int64")
-    out: dict[str, dict[int, tuple[int, int]]] = {}
-    base = t["base"].set_index("institution_id")["resident_population"]
-    records = open_.groupby("inst").size()
-    insts = set(records.index) | set(base.index)
-    out["electronic_record_rate"] = {int(i): (int(records.get(i, 0)), int(base.get(i, 0) or 0)) for i in insts}
-    # hypertension: enrolled and active on as_of, among the open records
-    en = t["enrol"].copy()
-    en["enrolled_on"], en["exited_on"] = day(en["enrolled_on"]), day(en["exited_on"])
-    active = en[(en["enrolled_on"] <= as_of_ts)
-                & (en["exited_on"].isna() | (en["exited_on"] > as_of_ts))]["record_id"]
-    managed = open_[open_["id"].isin(set(active))]
-    fu = t["htn"].copy()
-    fu["service_date"] = day(fu["service_date"])
-    fu = fu[(fu["service_date"] >= start) & (fu["service_date"] <= as_of_ts)]
-    latest = fu.sort_values(["record_id", "service_date", "id"]).groupby("record_id").tail(1)
-    controlled = set(latest[latest["controlled"].astype(bool)]["record_id"])
-    managed = managed.assign(ok=managed["id"].isin(controlled))
-    per = managed.groupby("inst").agg(n=("ok", "sum"), d=("ok", "size"))
-    out["hypertension_control_rate"] = {int(i): (int(r.n), int(r.d)) for i, r in per.iterrows()}
-    return out
 
 
 # --- main ---------------------------------------------------------------------------------------------------------
@@ -260,30 +186,42 @@ def main(argv=None) -> None:
     live = timed(lambda: board.build(area, board.Month(today.year, today.month), live=True), 3)
     rows.append(("dashboard data, institution, live (engine)", statistics.median(live), None, "p50 of 3"))
 
-    # 4. baseline: pandas over exported tables vs the engine, two indicators
-    two = ["electronic_record_rate", "hypertension_control_rate"]
-    eng_times = timed(lambda: engine.institution_figures([engine.get(c) for c in two], year), args.repeat)
-    engine_figs = engine.institution_figures([engine.get(c) for c in two], year)
+    # 4. baseline: pandas over exported tables vs the engine, every indicator per institution
+    indicators = engine.all_indicators()
+    eng_times = timed(lambda: engine.institution_figures(indicators, year), args.repeat)
+    engine_figs = engine.institution_figures(indicators, year)
     try:
-        import pandas  # noqa: F401
+        import pandas_baseline
     except ImportError:
         print("pandas is not installed (pip install -e '.[bench]'): no baseline")
         base_ms = None
     else:
         started = time.perf_counter()
-        tables = export_tables(today.year)
+        tables = pandas_baseline.export_tables(year.year)
         export_ms = (time.perf_counter() - started) * 1000
-        pd_times = timed(lambda: pandas_figures(tables, year.start, year.as_of), args.repeat)
+        pd_times = timed(lambda: pandas_baseline.pandas_figures(tables, year), args.repeat)
         base_ms = statistics.median(pd_times)
-        pd_figs = pandas_figures(tables, year.start, year.as_of)
-        same = all({k: v for k, v in pd_figs[c].items() if v != (0, 0)}
-                   == {k: v for k, v in engine_figs[c].items() if v != (0, 0)} for c in two)
+        differ = pandas_baseline.differences(pandas_baseline.pandas_figures(tables, year), engine_figs)
+        for code, (inst, ours, theirs) in differ.items():
+            print(f"  pandas and the engine differ: {code}, e.g. institution {inst}: pandas {ours}, engine {theirs}",
+                  flush=True)
+
+        def pandas_levels():
+            figs = pandas_baseline.pandas_figures(tables, year)
+            units = {level: engine.unit_map(level) for level in engine.LEVELS}
+            return {level: {ind.code: engine.roll_up(ind, figs[ind.code], year, level, units[level])
+                            for ind in indicators} for level in engine.LEVELS}
+
+        level_times = timed(pandas_levels, args.repeat)
+        same = "yes" if not differ else f"NO for {len(differ)} of {len(indicators)}"
         rows.append((f"baseline: export tables for pandas ({sum(len(t) for t in tables.values()):,} rows)",
                      export_ms, None, "once"))
-        rows.append(("baseline: pandas, 2 indicators per institution", pd_times[0], base_ms,
-                     f"cold / p50; same figures as the engine: {'yes' if same else 'NO'}"))
-    rows.append(("engine.institution_figures, the same 2 indicators", eng_times[0], statistics.median(eng_times),
-                 "cold / p50"))
+        rows.append((f"baseline: pandas, all {len(indicators)} indicators per institution", pd_times[0], base_ms,
+                     f"cold / p50 of {args.repeat}; same figures as the engine: {same}"))
+        rows.append(("baseline: pandas + roll-up, all indicators, all four levels", level_times[0],
+                     statistics.median(level_times), f"cold / p50 of {args.repeat}"))
+    rows.append((f"engine.institution_figures, the same {len(indicators)} indicators", eng_times[0],
+                 statistics.median(eng_times), f"cold / p50 of {args.repeat}"))
 
     print()
     print(f"{'measurement':<62} {'ms':>10} {'ms (2)':>10} {'× baseline':>11}  note")
@@ -291,8 +229,8 @@ def main(argv=None) -> None:
         ref = b if note.startswith("cold") else a  # the p50 where there are repeats, else the single run
         ratio = f"{ref / base_ms:11.1f}" if base_ms else f"{'—':>11}"
         print(f"{label:<62} {a:10.1f} {'' if b is None else f'{b:10.1f}':>10} {ratio}  {note}")
-    print("ms / ms (2): as the note says; × baseline: the p50 (or the single run) over the pandas p50 for the two "
-          "indicators")
+    print("ms / ms (2): as the note says; × baseline: the p50 (or the single run) over the pandas p50 for every "
+          "indicator per institution")
 
 if __name__ == "__main__":
     main()
