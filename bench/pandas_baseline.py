@@ -386,26 +386,26 @@ def _infants(e: _Env):
         "child_tcm_management_rate": lambda: e.has(e.served("tcm_child")["record_id"])}
 
 
-def vaccine_code(vaccine: str) -> str:
-    return f"vaccine_{vaccine.lower().replace('-', '_')}_coverage"
+def vaccine_code(vaccine: str, dose: int = 1) -> str:
+    slug = vaccine.lower().replace("-", "_")
+    return f"vaccine_{slug}_coverage" if dose == 1 else f"vaccine_{slug}_dose{dose}_coverage"
 
 
 def _vaccines(e: _Env):
-    """Children under 8; each first dose counts among the children whose dose fell due in the period (`within`)."""
+    """Children under 8; each dose of the schedule counts among the children whose dose fell due in the period
+    (`within`)."""
     from jkda.indicators.catalogue import years_before
     from jkda.programs.child.rules import VACCINE_SCHEDULE, add_months
 
     doses = e.upto("vaccination")
-    doses = doses[doses["dose_number"] == 1]
     out, within = {}, {}
     for dose in VACCINE_SCHEDULE:
-        if dose.dose != 1:
-            continue
-        code = vaccine_code(dose.vaccine)
+        code = vaccine_code(dose.vaccine, dose.dose)
         earliest = add_months(e.ctx.start, -dose.months) - dt.timedelta(days=dose.days)
         latest = add_months(e.ctx.as_of, -dose.months) - dt.timedelta(days=dose.days)
         within[code] = lambda a=earliest, b=latest: e.born(since=a, by=b)
-        out[code] = lambda v=dose.vaccine: e.has(doses["record_id"][doses["vaccine"] == v])
+        out[code] = lambda v=dose.vaccine, n=dose.dose: e.has(
+            doses["record_id"][(doses["vaccine"] == v) & (doses["dose_number"] == n)])
     return e.born(after=years_before(e.ctx.as_of, 8), by=e.ctx.as_of), out, within  # children_under(years=8)
 
 
