@@ -115,15 +115,18 @@ def _table(document, annex: Annex) -> None:
     table = document.add_table(rows=1 + len(rows), cols=len(annex.headers))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    # table.cell(i, j) walks the whole grid each time (quadratic on a long annex): take the cells once
+    ncols = len(annex.headers)
+    cells = table._cells
     for j, header in enumerate(annex.headers):
-        cell = table.cell(0, j)
+        cell = cells[j]
         cell.text = ""
         p = cell.paragraphs[0]
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
         _font(p.add_run(header), FONT_HEADING, 11)
     for i, row in enumerate(rows, 1):
         for j, value in enumerate(row):
-            cell = table.cell(i, j)
+            cell = cells[i * ncols + j]
             p = cell.paragraphs[0]
             numeric = j in annex.rate_columns or j in annex.int_columns
             p.alignment = WD_ALIGN_PARAGRAPH.RIGHT if numeric else WD_ALIGN_PARAGRAPH.LEFT
