@@ -130,6 +130,8 @@ class NewbornVisit(ServiceForm):
 
     class Meta(ServiceForm.Meta):
         verbose_name = _("newborn home visit")
+        # the indicators ask "served by a day, for which records" (a covering index range)
+        indexes = [models.Index(fields=["service_date", "record"], name="newborn_date_record")]
         verbose_name_plural = _("newborn home visits")
 
     def summary(self) -> str:
@@ -203,6 +205,8 @@ class ChildCheck(ServiceForm):
 
     class Meta(ServiceForm.Meta):
         abstract = True
+        # the indicators ask "served by a day, for which records" (a covering index range)
+        indexes = [models.Index(fields=["service_date", "record"], name="%(class)s_date_rec")]
 
     def summary(self) -> str:
         parts = [self.get_month_age_display()]
@@ -375,6 +379,8 @@ class ChildTcm(ServiceForm):
 
     class Meta(ServiceForm.Meta):
         verbose_name = _("child TCM health management")
+        # the indicators ask "served by a day, for which records" (a covering index range)
+        indexes = [models.Index(fields=["service_date", "record"], name="child_tcm_date_record")]
         verbose_name_plural = _("child TCM health management")
 
     def summary(self) -> str:
@@ -423,6 +429,8 @@ class VaccinationCertificate(ServiceForm):
 
     class Meta(ServiceForm.Meta):
         verbose_name = _("vaccination certificate and card")
+        # the indicators ask "served by a day, for which records" (a covering index range)
+        indexes = [models.Index(fields=["service_date", "record"], name="vacc_cert_date_record")]
         verbose_name_plural = _("vaccination certificates and cards")
 
     def summary(self) -> str:
