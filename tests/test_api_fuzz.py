@@ -3,8 +3,8 @@
 doctor's API token. Path parameters are half the time replaced by real record numbers and form ids, so that the
 generated bodies reach the validation and the actions, not only the 404.
 
-Examples per operation: JKDA_FUZZ_EXAMPLES (default 10: about 1,300 cases, two minutes for the whole schema); a local deep
-run: `JKDA_FUZZ_EXAMPLES=40 pytest tests/test_api_fuzz.py`. Each run counts its cases in FUZZ_CASES.
+Examples per operation: JKDA_FUZZ_EXAMPLES (default 10: about 1,300 cases, two minutes for the whole schema); a
+local deep run: `JKDA_FUZZ_EXAMPLES=40 pytest tests/test_api_fuzz.py`. Each run counts its cases in FUZZ_CASES.
 """
 
 from __future__ import annotations

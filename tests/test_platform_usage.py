@@ -603,3 +603,30 @@ def test_synth_extension(districts):
     assert consult["相城区"][-1] == "未开展"
     assert all(e[3] <= timezone.make_aware(dt.datetime(2025, 7, 1)) for e in one["events"])
     assert re.match(r"\d{4}-\d{2}-\d{2}", one["uploads"][0][2].isoformat())
+
+
+# --- the system counts its own functions ------------------------------------------------------------------------
+
+def test_the_system_counts_the_use_of_its_own_functions(city, establish):
+    from jkda.services.actions import record_service
+    from jkda.services.clinical.models import Encounter
+    from jkda.services.exam.models import Exam
+
+    before = UsageEvent.objects.count()
+    rec = establish()  # by the centre's doctor
+    today = timezone.localdate()
+    record_service(Encounter, rec, city.doctor, {"service_date": today, "subjective": "头晕", "plan": "复诊"})
+    record_service(Exam, rec, city.doctor, {"service_date": today})
+    events = list(UsageEvent.objects.order_by("id")[before:])
+    assert [(e.function.code, e.institution, e.doctor, e.source, e.count) for e in events] == [
+        ("health_records", city.centre, city.doctor, "system", 1),
+        ("clinic_encounter", city.centre, city.doctor, "system", 1),
+        ("health_exam", city.centre, city.doctor, "system", 1)]
+    # a function no longer counted is left out, the form is still written
+    BusinessFunction.objects.filter(code="health_exam").update(active=False)
+    exam = record_service(Exam, rec, city.doctor, {"service_date": today - dt.timedelta(days=1)})
+    assert exam.pk and UsageEvent.objects.count() == before + 3
+    # the month's report counts them for the centre's district: one use of the clinic encounter
+    figures = stats.compute(stats.Month(today.year, today.month), stats.area_of(city.bureau_user))
+    table = stats.function_table(figures, BusinessFunction.objects.get(code="clinic_encounter"))
+    assert table.rows[0][0] == city.county.name and table.rows[0][3] == 1

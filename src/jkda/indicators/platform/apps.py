@@ -20,3 +20,7 @@ class PlatformConfig(AppConfig):
         from .synth import generate_platform
 
         register("platform", generate_platform, order=95)
+
+        from .usage import connect
+
+        connect()  # the system counts the use of its own functions
