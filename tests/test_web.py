@@ -570,3 +570,28 @@ def test_chinese_by_default_english_on_request(client, city):
     client.post("/i18n/setlang/", {"language": "en", "next": "/login/"})
     resp = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
     assert "Log in" in resp.content.decode()
+
+
+def test_text_with_a_nul_character_is_refused_with_a_message(client, city, establish):
+    """No field can hold U+0000 and PostgreSQL refuses it: pages answer 400, the API 422, nothing is written."""
+    import json
+
+    from jkda.access.models import ApiToken
+    from jkda.records.models import Resident
+
+    rec = establish()
+    client.force_login(city.doctor)
+    page = client.get("/?q=%00abc")
+    assert page.status_code == 400 and "空字符" in page.content.decode()
+    form = client.post(f"/records/{rec.number}/edit/", {"name": "张\x00三"})
+    assert form.status_code == 400
+    token = ApiToken.issue(city.doctor)
+    api = client.patch(f"/api/records/{rec.number}", json.dumps({"name": "张\u0000三"}),
+                       content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert api.status_code == 422 and "空字符" in api.json()["errors"]["__all__"][0]
+    assert Resident.objects.get(pk=rec.resident_id).name == rec.resident.name
+    # an uploaded file may hold NUL bytes (XLSX is a zip): only the text fields are looked at
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = client.post("/", {"file": SimpleUploadedFile("a.xlsx", b"PK\x03\x04\x00\x00")})
+    assert upload.status_code != 400 or "空字符" not in upload.content.decode()
