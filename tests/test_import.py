@@ -370,6 +370,8 @@ def test_actor_jurisdiction(city, tmp_path):
     rec = Record.objects.get(resident__name="乙")
     assert rec.established_by == city.station_doctor and rec.established_by_name == "李医生"
     assert RecordEvent.objects.get(record=rec).actor == city.station_doctor
+    assert Record.history.get(id=rec.pk).history_user == city.station_doctor
+    assert Resident.history.get(id=rec.resident_id).history_user == city.station_doctor
 
 
 def test_repeatable_items_and_family_history(city, tmp_path):
@@ -435,27 +437,42 @@ def test_kill_between_chunks_leaves_whole_chunks_and_rerun_completes(city, tmp_p
     assert numbers == [f"320506001001{i:05d}" for i in range(1, 11)]
 
 
+WRITE_STEPS = 6  # residents, records, the stage, resident history, record history, events
+
+
 @pytest.mark.django_db(transaction=True)
-def test_kill_inside_a_chunk_leaves_no_half_imported_resident(city, tmp_path, monkeypatch):
+@pytest.mark.parametrize("step", range(1, WRITE_STEPS + 1))
+def test_kill_inside_a_chunk_leaves_no_half_imported_resident(city, tmp_path, monkeypatch, step):
+    """Killed at each statement of the second chunk's writing: only the first chunk is there, whole (history and
+    events included), and a rerun completes the file."""
+    import jkda.exchange.residents as module
+
     path = write_csv(tmp_path / "kill2.csv", [row(f"人{i}") for i in range(6)])
     calls = {"n": 0}
-    real_insert = fastsql._Inserter.insert
+    real = {"insert": fastsql._Inserter.insert, "fill": module.Stage.fill, "select": module.insert_select}
 
-    def dying_insert(self, rows):
-        calls["n"] += 1
-        if calls["n"] == 5 + 3:  # second chunk: residents and their history written, records not yet
-            raise KeyboardInterrupt
-        return real_insert(self, rows)
+    def dying(name):
+        def call(*args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == WRITE_STEPS + step:
+                raise KeyboardInterrupt
+            return real[name](*args, **kwargs)
+        return call
 
-    monkeypatch.setattr(fastsql._Inserter, "insert", dying_insert)
+    monkeypatch.setattr(fastsql._Inserter, "insert", dying("insert"))
+    monkeypatch.setattr(module.Stage, "fill", dying("fill"))
+    monkeypatch.setattr(module, "insert_select", dying("select"))
     with pytest.raises(KeyboardInterrupt):
         residents(path, chunk_size=3)
-    assert Resident.objects.count() == Record.objects.count() == 3
+    assert calls["n"] == WRITE_STEPS + step
+    assert counts() == (3, 3, 3, 3, 3)
     assert not Resident.objects.filter(record__isnull=True).exists()
     assert NumberCounter.objects.get(pk="320506001001").last_serial == 3
-    monkeypatch.setattr(fastsql._Inserter, "insert", real_insert)
+    monkeypatch.undo()
     s = residents(path, chunk_size=3)
     assert (s.imported, s.present) == (3, 3) and counts() == (6, 6, 6, 6, 6)
+    assert sorted(Record.history.values_list("number", flat=True)) == sorted(
+        Record.objects.values_list("number", flat=True))
 
 
 def test_legacy_numbers_kept_and_counter_advanced(city, tmp_path):
@@ -538,6 +555,25 @@ def test_fast_path_writes_what_establish_record_writes(city, tmp_path):
     hist = Resident.history.filter(id=fast.resident_id).get()
     assert hist.history_type == "+" and hist.name == "欧阳修" and hist.payment == ["1", "5"]
     assert Record.history.filter(id=fast.pk).get().number == fast.number
+    # the historical rows written by INSERT ... SELECT hold what django-simple-history wrote for the reference
+    event = RecordEvent.objects.get(record=fast)
+    for live, model in ((fast.resident, Resident), (fast, Record)):
+        h = model.history.get(id=live.pk)
+        ref_h = model.history.get(id=(ref.resident if model is Resident else ref).pk)
+        for f in model.history.model._meta.concrete_fields:
+            if f.attname in ("history_id", "history_date", "history_change_reason"):
+                continue
+            if hasattr(live, f.attname):
+                assert getattr(h, f.attname) == getattr(live, f.attname), f.name
+                if f.attname not in skip_res | skip_rec:
+                    assert getattr(h, f.attname) == getattr(ref_h, f.attname), f.name
+            else:
+                assert getattr(h, f.attname) == getattr(ref_h, f.attname), f.name
+        assert "ref.csv" in h.history_change_reason and h.history_change_reason == event.reason
+        assert h.history_date == event.at
+    assert (event.kind, event.actor_id, event.from_institution_id, event.to_institution, event.changes) == \
+        ("imported", None, None, city.centre, {})
+    assert "ref.csv" in event.reason and "2" in event.reason
     # stored the same way in the database, not just equal after loading
     with connection.cursor() as c:
         c.execute("SELECT payment, family_history, birth_date FROM records_resident ORDER BY id")

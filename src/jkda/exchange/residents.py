@@ -51,7 +51,7 @@ from jkda.records.rules import check_resident, today
 from jkda.regions.models import Division, Institution, Staff
 
 from .columns import Columns, labels_of, resident_columns
-from .fastsql import BulkTable, DerivedTable, reserve_ids, take_write_lock
+from .fastsql import BulkTable, Expr, insert_select, reserve_ids, take_write_lock
 from .report import REPORT_HEADERS, RejectReport, Summary, default_report_path
 from .sources import ImportFileError, Table, map_headers, open_table
 
@@ -295,6 +295,36 @@ class _Workers:
             q.cancel_join_thread()
 
 
+class Stage:
+    """The chunk's new rows as the database needs them to write their history and events itself: (row number,
+    resident id, record id, institution id, reason). A temporary table of the importing connection: created in the
+    chunk's transaction when missing (a rolled-back chunk takes it along), emptied before each chunk."""
+
+    TABLE = "jkda_import_stage"
+    COLUMNS = ("row_number", "resident_id", "record_id", "institution_id", "why")
+
+    def fill(self, rows: list[tuple]) -> None:
+        columns = ", ".join(self.COLUMNS)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {self.TABLE} (row_number bigint, "
+                               "resident_id bigint, record_id bigint, institution_id bigint, why text) "
+                               "ON COMMIT DELETE ROWS")
+                cursor.execute(f"DELETE FROM {self.TABLE}")  # inside a caller's transaction chunks never commit
+                with cursor.cursor.copy(f"COPY {self.TABLE} ({columns}) FROM STDIN") as copy:
+                    for r in rows:
+                        copy.write_row(r)
+            else:
+                cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {self.TABLE} (row_number INTEGER, "
+                               "resident_id INTEGER, record_id INTEGER, institution_id INTEGER, why TEXT)")
+                cursor.execute(f"DELETE FROM {self.TABLE}")
+                cursor.executemany(f"INSERT INTO {self.TABLE} ({columns}) VALUES (%s, %s, %s, %s, %s)", rows)
+
+    def drop(self) -> None:
+        with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
+
+
 class ResidentImport:
     """`jkda import residents FILE`: see the module docstring. Use `run()`; it returns a Summary.
 
@@ -318,6 +348,7 @@ class ResidentImport:
         self.workers = max(0, int(workers or 0))
         self.summary = Summary(kind=self.kind, path=path, dry_run=dry_run)
         self.source_name = os.path.basename(path)[:60]
+        self.stage = Stage()
 
     # --- setup ---------------------------------------------------------------------------------------------------
 
@@ -593,13 +624,9 @@ class ResidentImport:
 
     def _tables(self):
         if not hasattr(self, "_t_res"):
-            history = ("history_date", "history_change_reason", "history_type", "history_user_id")
             self._t_res = BulkTable(Resident)
-            self._t_hres = DerivedTable(Resident.history.model, self._t_res, history)
             self._t_rec = BulkTable(Record)
-            self._t_hrec = DerivedTable(Record.history.model, self._t_rec, history)
-            self._t_event = BulkTable(RecordEvent, with_pk=False)
-        return self._t_res, self._t_hres, self._t_rec, self._t_hrec, self._t_event
+        return self._t_res, self._t_rec
 
     def note_legacy(self, top_by_village: dict[str, int]) -> None:
         """Advance village counters past legacy serials (numbering.note_used_number for many at once)."""
@@ -675,8 +702,9 @@ class ResidentImport:
         return refused
 
     def write(self, rows: list[Row]) -> list[tuple[Row, str]]:
-        """Insert the chunk's new residents and records (inside the caller's transaction)."""
-        t_res, t_hres, t_rec, t_hrec, t_event = self._tables()
+        """Insert the chunk's new residents and records (inside the caller's transaction); the database itself then
+        writes their historical rows and events from them (`write_history`)."""
+        t_res, t_rec = self._tables()
         take_write_lock()
         refused = self.allocate(rows)
         if refused:
@@ -685,38 +713,28 @@ class ResidentImport:
         if not rows:
             return refused
         now = timezone.now()
-        for t in (t_res, t_rec, t_event):
+        for t in (t_res, t_rec):
             t.set_now(now)
         res_ids = reserve_ids(Resident, len(rows))
         rec_ids = reserve_ids(Record, len(rows))
         actor = self.actor
         actor_id = actor.pk if actor is not None else None
-        actor_name = _user_name(actor)
         reason = _("Imported from %(file)s, row %(row)d")
-        history = {"history_date": now, "history_type": "+", "history_user_id": actor_id,
-                   "history_change_reason": ""}
-        rec_template = t_rec.template({"established_by_id": actor_id, "established_by_name": actor_name,
+        rec_template = t_rec.template({"established_by_id": actor_id, "established_by_name": _user_name(actor),
                                        "form_version": self.form_version})
         (r_id, r_number, r_last8, r_resident, r_inst, r_village, r_by_inst, r_doctor, r_doctor_name,
          r_established) = (t_rec.index(a) for a in (
              "id", "number", "number_last8", "resident_id", "institution_id", "village_id",
              "established_by_institution_id", "responsible_doctor_id", "responsible_doctor_name", "established_on"))
-        event_template = t_event.template({"kind": RecordEvent.Kind.IMPORTED.value, "actor_id": actor_id})
-        e_record, e_to, e_reason = (t_event.index(a) for a in ("record_id", "to_institution_id", "reason"))
-        res_rows, hres_rows, rec_rows, hrec_rows, event_rows = [], [], [], [], []
+        res_rows, rec_rows, staged = [], [], []
         id_at = t_res.index("id")
-        # the historical rows' own columns, converted once; only the reason differs from row to row
-        hres_extra, hrec_extra = list(t_hres.extras(history)), list(t_hrec.extras(history))
-        hres_why, hrec_why = t_hres.extra.index("history_change_reason"), t_hrec.extra.index("history_change_reason")
+        stamp = t_res.stamp
         dates: dict = {}
         for p, rid, cid in zip(rows, res_ids, rec_ids, strict=True):
             res_row = p.res_row
             res_row[id_at] = rid
-            t_res.stamp(res_row)
-            why = reason % {"file": self.source_name, "row": p.number}
-            hres_extra[hres_why] = hrec_extra[hrec_why] = why[:100]
+            stamp(res_row)
             res_rows.append(res_row)
-            hres_rows.append(t_hres.row(res_row, tuple(hres_extra)))
             number = p.assigned
             inst_id = p.institution_id
             established = dates.get(p.established_on)
@@ -733,18 +751,30 @@ class ResidentImport:
             rec_row[r_doctor_name] = p.doctor_name
             rec_row[r_established] = established
             rec_rows.append(rec_row)
-            hrec_rows.append(t_hrec.row(rec_row, tuple(hrec_extra)))
-            event_row = event_template.copy()
-            event_row[e_record] = cid
-            event_row[e_to] = inst_id
-            event_row[e_reason] = why[:200]
-            event_rows.append(event_row)
+            why = reason % {"file": self.source_name, "row": p.number}
+            staged.append((p.number, rid, cid, inst_id, why[:200]))
         t_res.insert(res_rows)
-        t_hres.insert(hres_rows)
         t_rec.insert(rec_rows)
-        t_hrec.insert(hrec_rows)
-        t_event.insert(event_rows)
+        self.stage.fill(staged)
+        self.write_history(now, actor_id, (min(res_ids), max(res_ids)), (min(rec_ids), max(rec_ids)))
         return refused
+
+    def write_history(self, now, actor_id, res_range: tuple[int, int], rec_range: tuple[int, int]) -> None:
+        """The chunk's historical rows (what django-simple-history writes on creation: a copy of the row, "+", the
+        time, the user, the reason) and one "imported" RecordEvent per record, each in one INSERT ... SELECT from the
+        rows just written and the staged (row number, ids, reason): nothing built per row in Python."""
+        qn = connection.ops.quote_name
+        history = {"history_date": now, "history_type": "+", "history_user_id": actor_id,
+                   "history_change_reason": Expr("SUBSTR(s.why, 1, 100)")}
+        stage = Stage.TABLE
+        for model, key, ids in ((Resident, "resident_id", res_range), (Record, "record_id", rec_range)):
+            source = (f"{stage} s JOIN {qn(model._meta.db_table)} b ON b.{qn(model._meta.pk.column)} = s.{key} "
+                      f"WHERE s.{key} BETWEEN %s AND %s")
+            insert_select(model.history.model, source, history, copy=("b", model), order_by="s.row_number",
+                          params=ids)
+        insert_select(RecordEvent, f"{stage} s", {
+            "record_id": Expr("s.record_id"), "kind": RecordEvent.Kind.IMPORTED.value, "at": now, "actor_id": actor_id,
+            "to_institution_id": Expr("s.institution_id"), "reason": Expr("s.why")}, order_by="s.row_number")
 
     def flush(self, rows: list[Row], rejected: list) -> None:
         """Classify and write one chunk in one transaction, then account for it."""
@@ -928,6 +958,8 @@ class ResidentImport:
             if table is not None:
                 table.close()
             self.seen.close()
+            if not self.dry_run:
+                self.stage.drop()
             report = getattr(self, "report", None)
             if report is not None:
                 self.summary.report_path = report.close()
