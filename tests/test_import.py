@@ -812,3 +812,21 @@ def test_console_script_never_shows_a_traceback(tmp_path, args):
                          timeout=120, env=env, cwd=tmp_path)
     assert out.returncode == 2, out.stderr
     assert "Traceback" not in out.stderr and "CommandError" in out.stderr
+
+
+@pytest.mark.parametrize("memo_size", [2000, 2])
+def test_repeated_texts_parse_alike_on_every_row(city, tmp_path, monkeypatch, memo_size):
+    """Each column remembers the value (or the problem) of a text it has parsed; a column of mostly distinct texts
+    stops remembering. Either way every row gets its own value and its own message."""
+    monkeypatch.setattr(ResidentImport, "MEMO_SIZE", memo_size)
+    rows = []
+    for i in range(6):
+        rows.append(row(f"甲{i}", 医疗费用支付方式="1;2", 药物过敏史="青霉素" if i % 2 else "无"))
+        rows.append(row(f"乙{i}", 常住类型="外地"))
+    path = write_csv(tmp_path / "memo.csv", rows)
+    s = residents(path)
+    assert (s.imported, s.rejected) == (6, 6), s.lines()
+    reasons = {r["原因"] for r in read_report(s.report_path)}
+    assert len(reasons) == 1 and "外地" in reasons.pop()
+    got = {r.name: (r.payment, r.drug_allergy) for r in Resident.objects.all()}
+    assert got == {f"甲{i}": (["1", "2"], ["2"] if i % 2 else ["1"]) for i in range(6)}

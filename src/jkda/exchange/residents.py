@@ -334,6 +334,7 @@ class ResidentImport:
 
     kind = "residents"
     BLOCK = 500  # rows per task sent to a validation worker
+    MEMO_SIZE = 2000  # distinct texts remembered per column
 
     def __init__(self, path: str, *, actor=None, dry_run: bool = False, chunk_size: int = 5000,
                  report_path: str | None = None, encoding: str | None = None,
@@ -366,6 +367,8 @@ class ResidentImport:
                   "for the names accepted.") % {"cols": "、".join(f"{c.label}（{c.name}）" for c in missing)})
         self.summary.ignored_columns = hm.ignored
         self.present = [(pos, self.columns[name]) for name, pos in sorted(hm.positions.items(), key=lambda x: x[1])]
+        # parsed value (or problem) per distinct text, per column: codes, dates, institutions repeat row after row
+        self._memos: dict[str, dict | None] = {c.name: {} for _p, c in self.present}
         self.resident_fields = [c.name for _p, c in self.present if c.name not in RECORD_COLUMNS]
         self.required_message = str(forms.Field().error_messages["required"])
         self.form_required = {name for name in self.resident_fields
@@ -474,14 +477,39 @@ class ResidentImport:
         if n > self.width and any(c not in (None, "") for c in cells[self.width:]):
             errors[""] = [_("This row has %(n)d cells but the header has %(m)d: a value probably contains the "
                             "delimiter; put such values in quotes.") % {"n": n, "m": self.width}]
+        memos = self._memos
         for pos, col in self.present:
             raw = cells[pos] if pos < n else ""
             if raw is None:
                 raw = ""
+            name = col.name
+            memo = memos.get(name)
+            if memo is not None and type(raw) is str:
+                hit = memo.get(raw)
+                if hit is not None:  # the same text in this column before: the same value or the same problem
+                    ok, v = hit
+                    if ok:
+                        values[name] = v.copy() if type(v) is list else v
+                    else:
+                        errors[name] = list(v)
+                    continue
             try:
-                values[col.name] = col.parse(raw)
+                v = col.parse(raw)
             except Exception as exc:  # CellError, or anything a parser did not foresee  # noqa: BLE001
-                errors[col.name] = list(getattr(exc, "messages", None) or [str(exc)])
+                messages = list(getattr(exc, "messages", None) or [str(exc)])
+                errors[name] = messages
+                hit = (False, tuple(messages))
+            else:
+                values[name] = v
+                hit = (True, v)
+                if not (v is None or type(v) in (str, int, dt.date)
+                        or (type(v) is list and all(type(c) is str for c in v))):
+                    continue  # nested values (repeatable items, family history) are not shared between rows
+            if memo is not None and type(raw) is str:
+                if len(memo) < self.MEMO_SIZE:
+                    memo[raw] = hit
+                else:  # a column of mostly distinct texts (names, ID numbers, addresses): stop remembering
+                    memos[name] = None
 
         r = self.new_resident()
         d = r.__dict__
