@@ -592,6 +592,49 @@ def test_validation_workers_give_the_same_result(city, tmp_path, monkeypatch):
     assert sorted(Record.objects.values_list("number", flat=True))[-1] == "32050600100100030"
 
 
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
+@pytest.mark.parametrize(("workers", "block", "good"), [(1, 2, 7), (2, 2, 7), (2, 3, 6), (2, 4, 3)])
+def test_validation_workers_stop_where_the_file_breaks(city, tmp_path, monkeypatch, workers, block, good):
+    """Workers read the file themselves: a break in it ends the import after the rows before it, as without workers,
+    wherever the break falls among the workers' blocks; the progress bar still reaches the end."""
+    path = write_csv(tmp_path / "m.csv", [row(f"甲{i}") for i in range(good)])
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write('乙,"unterminated,新家路,户籍\n')
+    monkeypatch.setattr(ResidentImport, "BLOCK", block)
+    seen = []
+
+    def factory(table):
+        bar = tqdm_progress("residents", io.StringIO())(table)
+        real_update = bar.update
+        bar.update = lambda n: (seen.append(n), real_update(n))[1]
+        return bar
+
+    s = residents(path, chunk_size=2, workers=workers, progress=factory)
+    assert s.exit_code == 2 and str(good + 2) in s.stopped, s.lines()
+    assert s.rows == good and Resident.objects.count() == good and counts() == (good,) * 5
+    assert sum(seen) > 0
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
+def test_a_failing_validation_worker_stops_the_import_cleanly(city, tmp_path, monkeypatch):
+    path = write_csv(tmp_path / "f.csv", [row(f"甲{i}") for i in range(9)])
+    real = ResidentImport.validate
+
+    def validate(self, number, cells):
+        if number == 8:
+            raise MemoryError("no more")
+        return real(self, number, cells)
+
+    monkeypatch.setattr(ResidentImport, "validate", validate)
+    monkeypatch.setattr(ResidentImport, "BLOCK", 2)
+    s = residents(path, chunk_size=2, workers=2)
+    assert s.exit_code == 2 and "MemoryError" in s.stopped
+    assert counts() == (6, 6, 6, 6, 6)  # the rows of the blocks before the failing one, whole
+    monkeypatch.setattr(ResidentImport, "validate", real)
+    again = residents(path, chunk_size=2, workers=2)
+    assert (again.imported, again.present) == (3, 6) and counts() == (9,) * 5
+
+
 # --- the command ---------------------------------------------------------------------------------------------------
 
 def test_command_exit_codes_and_summary(city, tmp_path):

@@ -27,6 +27,7 @@ import datetime as dt
 import hashlib
 import multiprocessing
 import os
+import queue
 import sqlite3
 import tempfile
 import time
@@ -200,91 +201,106 @@ def person_hash(name, birth_date, sex, village_code, address) -> str:
 # --- validation workers ------------------------------------------------------------------------------------------
 #
 # Workers are forked after the importer is prepared, so they inherit its columns and lookups and never touch the
-# database. The writing process talks to them with no helper thread of its own (a multiprocessing.Pool's result
-# thread fights the writer for the GIL while SQLite releases it on every row): blocks go out through a pipe that a
-# thread in the worker drains, results come back through a Queue that the writer reads when it needs them.
+# database. Each worker reads the file itself and validates every n-th block of rows (worker k: blocks k, k+n, ...);
+# the writing process only reads the validated blocks back, in file order, from the workers' queues. So the writer
+# neither parses the file nor waits to hand rows over: it classifies and writes. Each worker runs at most `depth`
+# blocks ahead of the writer (a semaphore of credits), so memory stays bounded however fast validation is.
 
 _WORKER: ResidentImport | None = None  # set before forking: workers inherit the prepared importer
 
 
-def _validate_block(block: list[tuple[int, list]]) -> list:
-    """In a worker process: validate a block of rows; valid rows come back without their cells."""
+def _worker_main(k: int, n: int, path: str, encoding: str | None, size: int, results, credits) -> None:
+    """In worker k of n: ("rows", [(row number, cells, Row or problems)], progress) for its blocks in order, then
+    ("end", None), ("end", why the file breaks off) or ("failed", what went wrong)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the writer's to handle: it stops the workers
     imp = _WORKER
-    out = []
-    for number, cells in block:
-        result = imp.validate(number, cells)
-        if isinstance(result, Row):
-            result.cells = None
-        out.append(result)
-    return out
+    table = None
+    mine: list = []
 
+    def send(block):
+        credits.acquire()
+        results.put(("rows", [(number, cells, imp.validate(number, cells)) for number, cells in block],
+                     table.progress))
 
-def _worker_main(tasks, results) -> None:
-    import queue
-    import threading
-
-    inbox: queue.Queue = queue.Queue()
-
-    def drain():
-        while True:
-            try:
-                item = tasks.recv()
-            except (EOFError, OSError):
-                item = None
-            inbox.put(item)
-            if item is None:
-                return
-
-    threading.Thread(target=drain, daemon=True).start()
-    while True:
-        block = inbox.get()
-        if block is None:
-            break
-        results.put(_validate_block(block))
-    results.close()
-    results.join_thread()
+    try:
+        table = open_table(path, encoding)
+        i = 0
+        for item in table.rows():
+            if (i // size) % n == k:
+                mine.append(item)
+                if len(mine) == size:
+                    send(mine)
+                    mine = []  # a new list: the queue pickles the old one later, in its own thread
+            i += 1
+        if mine:
+            send(mine)
+        results.put(("end", None))
+    except ImportFileError as exc:
+        if mine:
+            send(mine)  # the rows of this block before the break
+        results.put(("end", str(exc)))
+    except BaseException as exc:  # noqa: BLE001 - whatever it is, the writer must hear of it, not wait forever
+        results.put(("failed", f"{exc.__class__.__name__}: {exc}"))
+    finally:
+        if table is not None:
+            table.close()
+        results.close()
+        results.join_thread()
 
 
 class _Workers:
-    """W forked validation processes fed round-robin; results are read back in the order blocks were sent."""
+    """n forked validation workers, each reading the file; blocks() yields their validated blocks in file order."""
 
-    def __init__(self, importer: ResidentImport, n: int):
+    def __init__(self, importer: ResidentImport, n: int, path: str, encoding: str | None, depth: int):
         global _WORKER
         _WORKER = importer
         ctx = multiprocessing.get_context("fork")
-        self.procs, self.tasks, self.results = [], [], []
+        self.procs, self.results, self.credits = [], [], []
+        self.progress = 0
         try:
-            for _i in range(n):
-                receive, send = ctx.Pipe(duplex=False)
-                results = ctx.Queue()
-                proc = ctx.Process(target=_worker_main, args=(receive, results), daemon=True)
+            for k in range(n):
+                results, credits = ctx.Queue(), ctx.Semaphore(depth)
+                proc = ctx.Process(target=_worker_main, args=(k, n, path, encoding, importer.BLOCK, results, credits),
+                                   daemon=True)
                 proc.start()
-                receive.close()
                 self.procs.append(proc)
-                self.tasks.append(send)
                 self.results.append(results)
+                self.credits.append(credits)
         finally:
             _WORKER = None
-        self.sent = 0
-        self.received = 0
 
-    def send(self, block) -> None:
-        self.tasks[self.sent % len(self.tasks)].send(block)
-        self.sent += 1
+    def _get(self, k: int):
+        while True:
+            try:
+                return self.results[k].get(timeout=2)
+            except queue.Empty:
+                if not self.procs[k].is_alive():
+                    try:  # everything it sent before it stopped is in the pipe already
+                        return self.results[k].get(timeout=0.5)
+                    except queue.Empty:
+                        return ("failed", f"exit code {self.procs[k].exitcode}")
 
-    def receive(self) -> list:
-        out = self.results[self.received % len(self.results)].get()
-        self.received += 1
-        return out
+    def blocks(self):
+        b = 0
+        while True:
+            k = b % len(self.procs)
+            message = self._get(k)
+            if message[0] == "rows":
+                self.credits[k].release()
+                self.progress = message[2]
+                yield message[1]
+            elif message[0] == "end":
+                if message[1]:
+                    raise ImportFileError(message[1])
+                return
+            else:
+                raise ImportFileError(_("A validation worker stopped (%(err)s). Whole chunks were kept; run the "
+                                        "import again to continue.") % {"err": message[1]})
+            b += 1
 
     def close(self, *, wait: bool) -> None:
-        for conn in self.tasks:
-            try:
-                if wait:
-                    conn.send(None)
-                conn.close()
-            except OSError:
-                pass
         for proc in self.procs:
             if wait:
                 proc.join(timeout=10)
@@ -867,7 +883,9 @@ class ResidentImport:
         """Forked validation workers, or None to validate here."""
         if self.workers <= 0 or "fork" not in multiprocessing.get_all_start_methods():
             return None
-        return _Workers(self, self.workers)
+        # enough blocks ahead that the workers keep going while a whole chunk is being written
+        depth = -(-(2 * self.chunk_size // self.BLOCK + 2) // self.workers)
+        return _Workers(self, self.workers, self.path, self.table.encoding or self.encoding, depth)
 
     def _validated(self, table: Table, pool: _Workers | None):
         """(row number, cells, Row or problems) for every row of the file, in order."""
@@ -875,31 +893,12 @@ class ResidentImport:
             for number, cells in table.rows():
                 yield number, cells, self.validate(number, cells)
             return
-        window: collections.deque = collections.deque()
-        # enough blocks in flight that the workers keep going while a whole chunk is being written
-        depth = max(self.workers * 4, 2 * self.chunk_size // self.BLOCK + self.workers)
+        for block in pool.blocks():
+            yield from block
 
-        def drain():
-            block = window.popleft()
-            for (number, cells), result in zip(block, pool.receive(), strict=True):
-                if isinstance(result, Row):
-                    result.cells = cells
-                yield number, cells, result
-
-        block: list = []
-        for item in table.rows():
-            block.append(item)
-            if len(block) >= self.BLOCK:
-                pool.send(block)
-                window.append(block)
-                block = []
-                while len(window) >= depth:
-                    yield from drain()
-        if block:
-            pool.send(block)
-            window.append(block)
-        while window:
-            yield from drain()
+    def _position(self, table: Table, pool: _Workers | None) -> int:
+        """How far the rows taken so far reach into the file (bytes for CSV, rows for XLSX), for the progress bar."""
+        return pool.progress if pool is not None else table.progress
 
     @contextlib.contextmanager
     def _sqlite_pragmas(self):
@@ -959,14 +958,15 @@ class ResidentImport:
                         pending, rejected = [], []
                         self._unflushed = (pending, rejected)
                         if bar is not None:
-                            bar.update(table.progress - done)
-                            done = table.progress
+                            at = self._position(table, pool)
+                            bar.update(at - done)
+                            done = at
                             bar.set_postfix(imported=self.summary.imported, rejected=self.summary.rejected,
                                             refresh=False)
                 self.flush(pending, rejected)
                 finished = True
                 if bar is not None:
-                    bar.update(max(table.progress, table.size) - done)
+                    bar.update(max(self._position(table, pool), table.size) - done)
             except ImportFileError as exc:
                 # the file breaks off: the rows read before the break are still taken
                 self.summary.stopped = str(exc)
