@@ -156,7 +156,7 @@ class Row:
     """A valid row: the resident's prepared database row (id and times filled at write time) and the record's."""
 
     number: int
-    cells: list | None  # the file's cells (not sent back by validation workers: the reader keeps them)
+    cells: list | None  # the file's cells (for the report, should the row be refused when written)
     res_row: list
     id_number: str | None
     name: str
@@ -816,8 +816,11 @@ class ResidentImport:
                    "history_change_reason": Expr("SUBSTR(s.why, 1, 100)")}
         stage = Stage.TABLE
         for model, key, ids in ((Resident, "resident_id", res_range), (Record, "record_id", rec_range)):
-            source = (f"{stage} s JOIN {qn(model._meta.db_table)} b ON b.{qn(model._meta.pk.column)} = s.{key} "
-                      f"WHERE s.{key} BETWEEN %s AND %s")
+            pk = qn(model._meta.pk.column)
+            # the range on the table's own key lets the planner read just this chunk's rows, whatever it makes of
+            # a temporary table it has no statistics for
+            source = (f"{stage} s JOIN {qn(model._meta.db_table)} b ON b.{pk} = s.{key} "
+                      f"WHERE b.{pk} BETWEEN %s AND %s")
             insert_select(model.history.model, source, history, copy=("b", model), order_by="s.row_number",
                           params=ids)
         insert_select(RecordEvent, f"{stage} s", {
