@@ -873,3 +873,30 @@ def test_repeated_texts_parse_alike_on_every_row(city, tmp_path, monkeypatch, me
     assert len(reasons) == 1 and "外地" in reasons.pop()
     got = {r.name: (r.payment, r.drug_allergy) for r in Resident.objects.all()}
     assert got == {f"甲{i}": (["1", "2"], ["2"] if i % 2 else ["1"]) for i in range(6)}
+
+
+def test_imported_history_is_the_start_of_the_record_history(city, tmp_path, client):
+    """The set-based historical rows are ordinary django-simple-history rows: a later edit diffs against them, and
+    the record page lists the import before the edit. The importing connection keeps no staging table."""
+    from .test_web import html, login
+
+    path = write_csv(tmp_path / "h.csv", [row("甲", 联系电话="13912345678")])
+    residents(path, actor=city.doctor)
+    rec = Record.objects.get()
+    actions.update_resident(city.doctor, rec, {"phone": "13800000000"}, expected_version=rec.resident.version)
+    first, latest = Resident.history.filter(id=rec.resident_id).order_by("history_id")
+    assert (first.history_type, latest.history_type, first.history_user, first.phone) == \
+        ("+", "~", city.doctor, "13912345678")
+    assert [c.field for c in latest.diff_against(first).changes] == ["phone"]
+    assert "h.csv" in first.history_change_reason and "2" in first.history_change_reason
+    kinds = list(rec.events.order_by("at", "id").values_list("kind", flat=True))
+    assert kinds == ["imported", "updated"]
+    login(client, city.doctor)
+    body = html(client.get(f"/records/{rec.number}/"))
+    assert "h.csv" in body
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT count(*) FROM sqlite_temp_master WHERE name = 'jkda_import_stage'")
+        else:
+            cursor.execute("SELECT count(*) FROM pg_class WHERE relname = 'jkda_import_stage' AND relpersistence = 't'")
+        assert cursor.fetchone()[0] == 0
