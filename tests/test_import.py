@@ -370,6 +370,8 @@ def test_actor_jurisdiction(city, tmp_path):
     rec = Record.objects.get(resident__name="乙")
     assert rec.established_by == city.station_doctor and rec.established_by_name == "李医生"
     assert RecordEvent.objects.get(record=rec).actor == city.station_doctor
+    assert Record.history.get(id=rec.pk).history_user == city.station_doctor
+    assert Resident.history.get(id=rec.resident_id).history_user == city.station_doctor
 
 
 def test_repeatable_items_and_family_history(city, tmp_path):
@@ -435,27 +437,42 @@ def test_kill_between_chunks_leaves_whole_chunks_and_rerun_completes(city, tmp_p
     assert numbers == [f"320506001001{i:05d}" for i in range(1, 11)]
 
 
+WRITE_STEPS = 6  # residents, records, the stage, resident history, record history, events
+
+
 @pytest.mark.django_db(transaction=True)
-def test_kill_inside_a_chunk_leaves_no_half_imported_resident(city, tmp_path, monkeypatch):
+@pytest.mark.parametrize("step", range(1, WRITE_STEPS + 1))
+def test_kill_inside_a_chunk_leaves_no_half_imported_resident(city, tmp_path, monkeypatch, step):
+    """Killed at each statement of the second chunk's writing: only the first chunk is there, whole (history and
+    events included), and a rerun completes the file."""
+    import jkda.exchange.residents as module
+
     path = write_csv(tmp_path / "kill2.csv", [row(f"人{i}") for i in range(6)])
     calls = {"n": 0}
-    real_insert = fastsql._Inserter.insert
+    real = {"insert": fastsql._Inserter.insert, "fill": module.Stage.fill, "select": module.insert_select}
 
-    def dying_insert(self, rows):
-        calls["n"] += 1
-        if calls["n"] == 5 + 3:  # second chunk: residents and their history written, records not yet
-            raise KeyboardInterrupt
-        return real_insert(self, rows)
+    def dying(name):
+        def call(*args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == WRITE_STEPS + step:
+                raise KeyboardInterrupt
+            return real[name](*args, **kwargs)
+        return call
 
-    monkeypatch.setattr(fastsql._Inserter, "insert", dying_insert)
+    monkeypatch.setattr(fastsql._Inserter, "insert", dying("insert"))
+    monkeypatch.setattr(module.Stage, "fill", dying("fill"))
+    monkeypatch.setattr(module, "insert_select", dying("select"))
     with pytest.raises(KeyboardInterrupt):
         residents(path, chunk_size=3)
-    assert Resident.objects.count() == Record.objects.count() == 3
+    assert calls["n"] == WRITE_STEPS + step
+    assert counts() == (3, 3, 3, 3, 3)
     assert not Resident.objects.filter(record__isnull=True).exists()
     assert NumberCounter.objects.get(pk="320506001001").last_serial == 3
-    monkeypatch.setattr(fastsql._Inserter, "insert", real_insert)
+    monkeypatch.undo()
     s = residents(path, chunk_size=3)
     assert (s.imported, s.present) == (3, 3) and counts() == (6, 6, 6, 6, 6)
+    assert sorted(Record.history.values_list("number", flat=True)) == sorted(
+        Record.objects.values_list("number", flat=True))
 
 
 def test_legacy_numbers_kept_and_counter_advanced(city, tmp_path):
@@ -538,6 +555,25 @@ def test_fast_path_writes_what_establish_record_writes(city, tmp_path):
     hist = Resident.history.filter(id=fast.resident_id).get()
     assert hist.history_type == "+" and hist.name == "欧阳修" and hist.payment == ["1", "5"]
     assert Record.history.filter(id=fast.pk).get().number == fast.number
+    # the historical rows written by INSERT ... SELECT hold what django-simple-history wrote for the reference
+    event = RecordEvent.objects.get(record=fast)
+    for live, model in ((fast.resident, Resident), (fast, Record)):
+        h = model.history.get(id=live.pk)
+        ref_h = model.history.get(id=(ref.resident if model is Resident else ref).pk)
+        for f in model.history.model._meta.concrete_fields:
+            if f.attname in ("history_id", "history_date", "history_change_reason"):
+                continue
+            if hasattr(live, f.attname):
+                assert getattr(h, f.attname) == getattr(live, f.attname), f.name
+                if f.attname not in skip_res | skip_rec:
+                    assert getattr(h, f.attname) == getattr(ref_h, f.attname), f.name
+            else:
+                assert getattr(h, f.attname) == getattr(ref_h, f.attname), f.name
+        assert "ref.csv" in h.history_change_reason and h.history_change_reason == event.reason
+        assert h.history_date == event.at
+    assert (event.kind, event.actor_id, event.from_institution_id, event.to_institution, event.changes) == \
+        ("imported", None, None, city.centre, {})
+    assert "ref.csv" in event.reason and "2" in event.reason
     # stored the same way in the database, not just equal after loading
     with connection.cursor() as c:
         c.execute("SELECT payment, family_history, birth_date FROM records_resident ORDER BY id")
@@ -554,6 +590,49 @@ def test_validation_workers_give_the_same_result(city, tmp_path, monkeypatch):
     assert (s.imported, s.rejected) == (30, 2), s.lines()
     assert [r["行号"] for r in read_report(s.report_path)] == ["32", "33"]
     assert sorted(Record.objects.values_list("number", flat=True))[-1] == "32050600100100030"
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
+@pytest.mark.parametrize(("workers", "block", "good"), [(1, 2, 7), (2, 2, 7), (2, 3, 6), (2, 4, 3)])
+def test_validation_workers_stop_where_the_file_breaks(city, tmp_path, monkeypatch, workers, block, good):
+    """Workers read the file themselves: a break in it ends the import after the rows before it, as without workers,
+    wherever the break falls among the workers' blocks; the progress bar still reaches the end."""
+    path = write_csv(tmp_path / "m.csv", [row(f"甲{i}") for i in range(good)])
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write('乙,"unterminated,新家路,户籍\n')
+    monkeypatch.setattr(ResidentImport, "BLOCK", block)
+    seen = []
+
+    def factory(table):
+        bar = tqdm_progress("residents", io.StringIO())(table)
+        real_update = bar.update
+        bar.update = lambda n: (seen.append(n), real_update(n))[1]
+        return bar
+
+    s = residents(path, chunk_size=2, workers=workers, progress=factory)
+    assert s.exit_code == 2 and str(good + 2) in s.stopped, s.lines()
+    assert s.rows == good and Resident.objects.count() == good and counts() == (good,) * 5
+    assert sum(seen) > 0
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
+def test_a_failing_validation_worker_stops_the_import_cleanly(city, tmp_path, monkeypatch):
+    path = write_csv(tmp_path / "f.csv", [row(f"甲{i}") for i in range(9)])
+    real = ResidentImport.validate
+
+    def validate(self, number, cells):
+        if number == 8:
+            raise MemoryError("no more")
+        return real(self, number, cells)
+
+    monkeypatch.setattr(ResidentImport, "validate", validate)
+    monkeypatch.setattr(ResidentImport, "BLOCK", 2)
+    s = residents(path, chunk_size=2, workers=2)
+    assert s.exit_code == 2 and "MemoryError" in s.stopped
+    assert counts() == (6, 6, 6, 6, 6)  # the rows of the blocks before the failing one, whole
+    monkeypatch.setattr(ResidentImport, "validate", real)
+    again = residents(path, chunk_size=2, workers=2)
+    assert (again.imported, again.present) == (3, 6) and counts() == (9,) * 5
 
 
 # --- the command ---------------------------------------------------------------------------------------------------
@@ -776,3 +855,48 @@ def test_console_script_never_shows_a_traceback(tmp_path, args):
                          timeout=120, env=env, cwd=tmp_path)
     assert out.returncode == 2, out.stderr
     assert "Traceback" not in out.stderr and "CommandError" in out.stderr
+
+
+@pytest.mark.parametrize("memo_size", [2000, 2])
+def test_repeated_texts_parse_alike_on_every_row(city, tmp_path, monkeypatch, memo_size):
+    """Each column remembers the value (or the problem) of a text it has parsed; a column of mostly distinct texts
+    stops remembering. Either way every row gets its own value and its own message."""
+    monkeypatch.setattr(ResidentImport, "MEMO_SIZE", memo_size)
+    rows = []
+    for i in range(6):
+        rows.append(row(f"甲{i}", 医疗费用支付方式="1;2", 药物过敏史="青霉素" if i % 2 else "无"))
+        rows.append(row(f"乙{i}", 常住类型="外地"))
+    path = write_csv(tmp_path / "memo.csv", rows)
+    s = residents(path)
+    assert (s.imported, s.rejected) == (6, 6), s.lines()
+    reasons = {r["原因"] for r in read_report(s.report_path)}
+    assert len(reasons) == 1 and "外地" in reasons.pop()
+    got = {r.name: (r.payment, r.drug_allergy) for r in Resident.objects.all()}
+    assert got == {f"甲{i}": (["1", "2"], ["2"] if i % 2 else ["1"]) for i in range(6)}
+
+
+def test_imported_history_is_the_start_of_the_record_history(city, tmp_path, client):
+    """The set-based historical rows are ordinary django-simple-history rows: a later edit diffs against them, and
+    the record page lists the import before the edit. The importing connection keeps no staging table."""
+    from .test_web import html, login
+
+    path = write_csv(tmp_path / "h.csv", [row("甲", 联系电话="13912345678")])
+    residents(path, actor=city.doctor)
+    rec = Record.objects.get()
+    actions.update_resident(city.doctor, rec, {"phone": "13800000000"}, expected_version=rec.resident.version)
+    first, latest = Resident.history.filter(id=rec.resident_id).order_by("history_id")
+    assert (first.history_type, latest.history_type, first.history_user, first.phone) == \
+        ("+", "~", city.doctor, "13912345678")
+    assert [c.field for c in latest.diff_against(first).changes] == ["phone"]
+    assert "h.csv" in first.history_change_reason and "2" in first.history_change_reason
+    kinds = list(rec.events.order_by("at", "id").values_list("kind", flat=True))
+    assert kinds == ["imported", "updated"]
+    login(client, city.doctor)
+    body = html(client.get(f"/records/{rec.number}/"))
+    assert "h.csv" in body
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT count(*) FROM sqlite_temp_master WHERE name = 'jkda_import_stage'")
+        else:
+            cursor.execute("SELECT count(*) FROM pg_class WHERE relname = 'jkda_import_stage' AND relpersistence = 't'")
+        assert cursor.fetchone()[0] == 0

@@ -64,9 +64,25 @@ class CodeListField(models.JSONField):
         )
 
 
+_VALID_LISTS: set[tuple] = set()  # (value set, *codes) found valid: a bulk import checks the same few lists again
+
+
 def validate_code_list(valueset: ValueSet, value, label) -> None:
     if value in (None, ""):
         return
+    key = None
+    if type(value) is list and all(type(c) is str for c in value):
+        key = (id(valueset), *value)  # value sets are module constants: their id stays theirs
+        if key in _VALID_LISTS:
+            return
+    _check_code_list(valueset, value, label)
+    if key is not None:
+        if len(_VALID_LISTS) > 10_000:
+            _VALID_LISTS.clear()
+        _VALID_LISTS.add(key)
+
+
+def _check_code_list(valueset: ValueSet, value, label) -> None:
     if not isinstance(value, list):
         raise ValidationError(_("%(field)s must be a list of codes.") % {"field": label})
     unknown = [str(c) for c in value if c not in valueset]

@@ -5,8 +5,8 @@ million residents written to five tables that is most of the import. `BulkTable`
 per column kind (text as is, dates and datetimes through the backend's adapters, JSON through json.dumps as
 JSONField does) and hands whole chunks to `executemany` (SQLite) or `COPY` (PostgreSQL). The columns come from
 the model's concrete fields, so a field added to a model is written (with its default) without touching this code.
-`DerivedTable` writes a table whose rows repeat another's (django-simple-history's historical tables) from the
-already prepared rows.
+`insert_select` writes rows the database can compute itself (historical rows repeating rows just inserted, events)
+with one INSERT ... SELECT: nothing crosses from Python per row but what the SELECT cannot know.
 
 Primary keys of residents and records are reserved up front (`reserve_ids`) so that records can point at their
 residents without reading anything back: on SQLite under the transaction's write lock (BEGIN IMMEDIATE), on
@@ -145,35 +145,52 @@ class BulkTable(_Inserter):
         return self.attnames.index(attname)
 
 
-class DerivedTable(_Inserter):
-    """A table whose rows repeat the columns of a BulkTable's rows plus a few of their own (historical tables):
-    rows come from the base table's prepared rows, nothing is converted twice."""
+class Expr(str):
+    """An SQL expression (not a value) for a column of `insert_select`."""
 
-    def __init__(self, model, base: BulkTable, extra: Iterable[str]):
-        self.model = model
-        self.table = model._meta.db_table
-        extra = list(extra)
-        vendor, ops = connection.vendor, connection.ops
-        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-        shared = [f for f in fields if f.attname in base.attnames and f.attname not in extra]
-        own = [f for f in fields if f.attname in extra]
-        leftover = [f for f in fields if f not in shared and f not in own]
-        if leftover:  # a column neither the base nor the caller provides: its default
-            own += leftover
-            extra += [f.attname for f in leftover]
-        self.extra = extra
-        self.columns = [f.column for f in shared] + [f.column for f in own]
-        self._get = operator.itemgetter(*[base.index(f.attname) for f in shared])
-        self._extra_conv = [(converter_for(f, vendor, ops) or (lambda v: v)) for f in own]
-        self._defaults = {f.attname: _default(f) for f in leftover}
 
-    def extras(self, values: dict) -> tuple:
-        """The table's own columns, converted, from `values` (attname → value): compute once per chunk if shared."""
-        return tuple(conv(values[a] if a in values else self._defaults.get(a))
-                     for a, conv in zip(self.extra, self._extra_conv, strict=True))
+def insert_select(model, source: str, values: dict, *, copy: tuple[str, type] | None = None, order_by: str = "",
+                  params: Iterable = ()) -> None:
+    """INSERT INTO model's table SELECT ... FROM `source` (SQL with %s placeholders, filled from `params`).
 
-    def row(self, base_row: list, extras: tuple) -> tuple:
-        return self._get(base_row) + extras
+    Each concrete column of `model` gets, in this order of preference: `values[attname]` (an `Expr`, or a Python
+    value sent as a parameter), the same column of `copy` = (alias in source, model) — historical tables repeat
+    their model's columns —, or the field's default. The primary key is left to the database unless given.
+    """
+    vendor, ops = connection.vendor, connection.ops
+    qn = ops.quote_name
+    alias, base = copy if copy else ("", None)
+    base_columns = {f.attname: f.column for f in base._meta.concrete_fields} if base else {}
+    names: list[str] = []
+    select: list[str] = []
+    head: list = []
+    for f in model._meta.concrete_fields:
+        if f.attname in values:
+            v = values[f.attname]
+        elif f.primary_key:
+            continue
+        elif f.attname in base_columns:
+            names.append(qn(f.column))
+            select.append(f"{alias}.{qn(base_columns[f.attname])}")
+            continue
+        else:
+            v = _default(f)
+        names.append(qn(f.column))
+        if isinstance(v, Expr):
+            select.append(v)
+            continue
+        conv = converter_for(f, vendor, ops)
+        head.append(conv(v) if conv else v)
+        if vendor == "postgresql" and not isinstance(f, (models.CharField, models.TextField)):
+            # a parameter in a SELECT list has no type of its own: say which (NULL, jsonb, timestamptz ...)
+            select.append(f"CAST(%s AS {f.db_type(connection)})")
+        else:
+            select.append("%s")
+    sql = f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(names)}) SELECT {', '.join(select)} FROM {source}"
+    if order_by:
+        sql += f" ORDER BY {order_by}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*head, *params])
 
 
 def take_write_lock() -> None:

@@ -12,10 +12,13 @@ in bulk:
   name, birth date, sex, village and current address. A key already in the database is the same person imported
   before ("already present", not an error) — unless the ID number belongs to someone with another name, which is
   refused with the existing record's number. A key seen earlier in the file is refused, naming the first row.
-- **Writing, per chunk, in one transaction.** Residents, their records (numbers allocated per village by
-  advancing each village's counter once per chunk), the history rows django-simple-history would write, and a
-  RecordEvent "imported" per record are inserted with `fastsql.BulkTable`. A kill leaves whole chunks; a rerun
-  finds them present and carries on.
+- **Writing, per chunk, in one transaction.** Residents and their records (numbers allocated per village by
+  advancing each village's counter once per chunk) are inserted with `fastsql.BulkTable`; the history rows
+  django-simple-history would write and a RecordEvent "imported" per record are then written by the database
+  itself, with `fastsql.insert_select` from those rows and a staged (row number, ids, reason) temporary table. A
+  kill leaves whole chunks; a rerun finds them present and carries on.
+- **Validation workers** (`workers=N`): forked processes that read the file themselves and validate every N-th
+  block; this process only classifies and writes.
 - **Bounded memory.** The file is streamed; keys seen in the file live in a temporary SQLite file, not in RAM.
 """
 
@@ -27,6 +30,7 @@ import datetime as dt
 import hashlib
 import multiprocessing
 import os
+import queue
 import sqlite3
 import tempfile
 import time
@@ -51,16 +55,17 @@ from jkda.records.rules import check_resident, today
 from jkda.regions.models import Division, Institution, Staff
 
 from .columns import Columns, labels_of, resident_columns
-from .fastsql import BulkTable, DerivedTable, reserve_ids, take_write_lock
+from .fastsql import BulkTable, Expr, insert_select, reserve_ids, take_write_lock
 from .report import REPORT_HEADERS, RejectReport, Summary, default_report_path
 from .sources import ImportFileError, Table, map_headers, open_table
 
 RECORD_COLUMNS = ("number", "institution_code", "village_code", "established_on", "responsible_doctor")
 COUNTER_BATCH = 400  # villages per counter UPDATE (each costs a few parameters)
 RETURNING = sqlite3.sqlite_version_info >= (3, 35)  # UPDATE ... RETURNING (always on PostgreSQL)
-# SQLite's page cache for this connection while importing (KiB): a million residents mean ~40 random index
-# insertions per row, and the default 2 MB cache sends most of them to the operating system.
-SQLITE_CACHE_KIB = 131072
+# SQLite settings of the importing connection while it imports. cache_size (negative: KiB): a million residents mean
+# ~40 random index insertions per row, and the default 2 MB cache sends most of them to the operating system.
+# (A larger wal_autocheckpoint or larger chunks made no measurable difference at 100k rows.)
+SQLITE_PRAGMAS = {"cache_size": -131072}
 
 
 # --- keys seen in this file --------------------------------------------------------------------------------------
@@ -151,7 +156,7 @@ class Row:
     """A valid row: the resident's prepared database row (id and times filled at write time) and the record's."""
 
     number: int
-    cells: list | None  # the file's cells (not sent back by validation workers: the reader keeps them)
+    cells: list | None  # the file's cells (for the report, should the row be refused when written)
     res_row: list
     id_number: str | None
     name: str
@@ -199,91 +204,106 @@ def person_hash(name, birth_date, sex, village_code, address) -> str:
 # --- validation workers ------------------------------------------------------------------------------------------
 #
 # Workers are forked after the importer is prepared, so they inherit its columns and lookups and never touch the
-# database. The writing process talks to them with no helper thread of its own (a multiprocessing.Pool's result
-# thread fights the writer for the GIL while SQLite releases it on every row): blocks go out through a pipe that a
-# thread in the worker drains, results come back through a Queue that the writer reads when it needs them.
+# database. Each worker reads the file itself and validates every n-th block of rows (worker k: blocks k, k+n, ...);
+# the writing process only reads the validated blocks back, in file order, from the workers' queues. So the writer
+# neither parses the file nor waits to hand rows over: it classifies and writes. Each worker runs at most `depth`
+# blocks ahead of the writer (a semaphore of credits), so memory stays bounded however fast validation is.
 
 _WORKER: ResidentImport | None = None  # set before forking: workers inherit the prepared importer
 
 
-def _validate_block(block: list[tuple[int, list]]) -> list:
-    """In a worker process: validate a block of rows; valid rows come back without their cells."""
+def _worker_main(k: int, n: int, path: str, encoding: str | None, size: int, results, credits) -> None:
+    """In worker k of n: ("rows", [(row number, cells, Row or problems)], progress) for its blocks in order, then
+    ("end", None), ("end", why the file breaks off) or ("failed", what went wrong)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the writer's to handle: it stops the workers
     imp = _WORKER
-    out = []
-    for number, cells in block:
-        result = imp.validate(number, cells)
-        if isinstance(result, Row):
-            result.cells = None
-        out.append(result)
-    return out
+    table = None
+    mine: list = []
 
+    def send(block):
+        credits.acquire()
+        results.put(("rows", [(number, cells, imp.validate(number, cells)) for number, cells in block],
+                     table.progress))
 
-def _worker_main(tasks, results) -> None:
-    import queue
-    import threading
-
-    inbox: queue.Queue = queue.Queue()
-
-    def drain():
-        while True:
-            try:
-                item = tasks.recv()
-            except (EOFError, OSError):
-                item = None
-            inbox.put(item)
-            if item is None:
-                return
-
-    threading.Thread(target=drain, daemon=True).start()
-    while True:
-        block = inbox.get()
-        if block is None:
-            break
-        results.put(_validate_block(block))
-    results.close()
-    results.join_thread()
+    try:
+        table = open_table(path, encoding)
+        i = 0
+        for item in table.rows():
+            if (i // size) % n == k:
+                mine.append(item)
+                if len(mine) == size:
+                    send(mine)
+                    mine = []  # a new list: the queue pickles the old one later, in its own thread
+            i += 1
+        if mine:
+            send(mine)
+        results.put(("end", None))
+    except ImportFileError as exc:
+        if mine:
+            send(mine)  # the rows of this block before the break
+        results.put(("end", str(exc)))
+    except BaseException as exc:  # noqa: BLE001 - whatever it is, the writer must hear of it, not wait forever
+        results.put(("failed", f"{exc.__class__.__name__}: {exc}"))
+    finally:
+        if table is not None:
+            table.close()
+        results.close()
+        results.join_thread()
 
 
 class _Workers:
-    """W forked validation processes fed round-robin; results are read back in the order blocks were sent."""
+    """n forked validation workers, each reading the file; blocks() yields their validated blocks in file order."""
 
-    def __init__(self, importer: ResidentImport, n: int):
+    def __init__(self, importer: ResidentImport, n: int, path: str, encoding: str | None, depth: int):
         global _WORKER
         _WORKER = importer
         ctx = multiprocessing.get_context("fork")
-        self.procs, self.tasks, self.results = [], [], []
+        self.procs, self.results, self.credits = [], [], []
+        self.progress = 0
         try:
-            for _i in range(n):
-                receive, send = ctx.Pipe(duplex=False)
-                results = ctx.Queue()
-                proc = ctx.Process(target=_worker_main, args=(receive, results), daemon=True)
+            for k in range(n):
+                results, credits = ctx.Queue(), ctx.Semaphore(depth)
+                proc = ctx.Process(target=_worker_main, args=(k, n, path, encoding, importer.BLOCK, results, credits),
+                                   daemon=True)
                 proc.start()
-                receive.close()
                 self.procs.append(proc)
-                self.tasks.append(send)
                 self.results.append(results)
+                self.credits.append(credits)
         finally:
             _WORKER = None
-        self.sent = 0
-        self.received = 0
 
-    def send(self, block) -> None:
-        self.tasks[self.sent % len(self.tasks)].send(block)
-        self.sent += 1
+    def _get(self, k: int):
+        while True:
+            try:
+                return self.results[k].get(timeout=2)
+            except queue.Empty:
+                if not self.procs[k].is_alive():
+                    try:  # everything it sent before it stopped is in the pipe already
+                        return self.results[k].get(timeout=0.5)
+                    except queue.Empty:
+                        return ("failed", f"exit code {self.procs[k].exitcode}")
 
-    def receive(self) -> list:
-        out = self.results[self.received % len(self.results)].get()
-        self.received += 1
-        return out
+    def blocks(self):
+        b = 0
+        while True:
+            k = b % len(self.procs)
+            message = self._get(k)
+            if message[0] == "rows":
+                self.credits[k].release()
+                self.progress = message[2]
+                yield message[1]
+            elif message[0] == "end":
+                if message[1]:
+                    raise ImportFileError(message[1])
+                return
+            else:
+                raise ImportFileError(_("A validation worker stopped (%(err)s). Whole chunks were kept; run the "
+                                        "import again to continue.") % {"err": message[1]})
+            b += 1
 
     def close(self, *, wait: bool) -> None:
-        for conn in self.tasks:
-            try:
-                if wait:
-                    conn.send(None)
-                conn.close()
-            except OSError:
-                pass
         for proc in self.procs:
             if wait:
                 proc.join(timeout=10)
@@ -295,6 +315,36 @@ class _Workers:
             q.cancel_join_thread()
 
 
+class Stage:
+    """The chunk's new rows as the database needs them to write their history and events itself: (row number,
+    resident id, record id, institution id, reason). A temporary table of the importing connection: created in the
+    chunk's transaction when missing (a rolled-back chunk takes it along), emptied before each chunk."""
+
+    TABLE = "jkda_import_stage"
+    COLUMNS = ("row_number", "resident_id", "record_id", "institution_id", "why")
+
+    def fill(self, rows: list[tuple]) -> None:
+        columns = ", ".join(self.COLUMNS)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {self.TABLE} (row_number bigint, "
+                               "resident_id bigint, record_id bigint, institution_id bigint, why text) "
+                               "ON COMMIT DELETE ROWS")
+                cursor.execute(f"DELETE FROM {self.TABLE}")  # inside a caller's transaction chunks never commit
+                with cursor.cursor.copy(f"COPY {self.TABLE} ({columns}) FROM STDIN") as copy:
+                    for r in rows:
+                        copy.write_row(r)
+            else:
+                cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {self.TABLE} (row_number INTEGER, "
+                               "resident_id INTEGER, record_id INTEGER, institution_id INTEGER, why TEXT)")
+                cursor.execute(f"DELETE FROM {self.TABLE}")
+                cursor.executemany(f"INSERT INTO {self.TABLE} ({columns}) VALUES (%s, %s, %s, %s, %s)", rows)
+
+    def drop(self) -> None:
+        with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
+
+
 class ResidentImport:
     """`jkda import residents FILE`: see the module docstring. Use `run()`; it returns a Summary.
 
@@ -304,6 +354,7 @@ class ResidentImport:
 
     kind = "residents"
     BLOCK = 500  # rows per task sent to a validation worker
+    MEMO_SIZE = 2000  # distinct texts remembered per column
 
     def __init__(self, path: str, *, actor=None, dry_run: bool = False, chunk_size: int = 5000,
                  report_path: str | None = None, encoding: str | None = None,
@@ -318,6 +369,7 @@ class ResidentImport:
         self.workers = max(0, int(workers or 0))
         self.summary = Summary(kind=self.kind, path=path, dry_run=dry_run)
         self.source_name = os.path.basename(path)[:60]
+        self.stage = Stage()
 
     # --- setup ---------------------------------------------------------------------------------------------------
 
@@ -335,6 +387,8 @@ class ResidentImport:
                   "for the names accepted.") % {"cols": "、".join(f"{c.label}（{c.name}）" for c in missing)})
         self.summary.ignored_columns = hm.ignored
         self.present = [(pos, self.columns[name]) for name, pos in sorted(hm.positions.items(), key=lambda x: x[1])]
+        # parsed value (or problem) per distinct text, per column: codes, dates, institutions repeat row after row
+        self._memos: dict[str, dict | None] = {c.name: {} for _p, c in self.present}
         self.resident_fields = [c.name for _p, c in self.present if c.name not in RECORD_COLUMNS]
         self.required_message = str(forms.Field().error_messages["required"])
         self.form_required = {name for name in self.resident_fields
@@ -443,14 +497,39 @@ class ResidentImport:
         if n > self.width and any(c not in (None, "") for c in cells[self.width:]):
             errors[""] = [_("This row has %(n)d cells but the header has %(m)d: a value probably contains the "
                             "delimiter; put such values in quotes.") % {"n": n, "m": self.width}]
+        memos = self._memos
         for pos, col in self.present:
             raw = cells[pos] if pos < n else ""
             if raw is None:
                 raw = ""
+            name = col.name
+            memo = memos.get(name)
+            if memo is not None and type(raw) is str:
+                hit = memo.get(raw)
+                if hit is not None:  # the same text in this column before: the same value or the same problem
+                    ok, v = hit
+                    if ok:
+                        values[name] = v.copy() if type(v) is list else v
+                    else:
+                        errors[name] = list(v)
+                    continue
             try:
-                values[col.name] = col.parse(raw)
+                v = col.parse(raw)
             except Exception as exc:  # CellError, or anything a parser did not foresee  # noqa: BLE001
-                errors[col.name] = list(getattr(exc, "messages", None) or [str(exc)])
+                messages = list(getattr(exc, "messages", None) or [str(exc)])
+                errors[name] = messages
+                hit = (False, tuple(messages))
+            else:
+                values[name] = v
+                hit = (True, v)
+                if not (v is None or type(v) in (str, int, dt.date)
+                        or (type(v) is list and all(type(c) is str for c in v))):
+                    continue  # nested values (repeatable items, family history) are not shared between rows
+            if memo is not None and type(raw) is str:
+                if len(memo) < self.MEMO_SIZE:
+                    memo[raw] = hit
+                else:  # a column of mostly distinct texts (names, ID numbers, addresses): stop remembering
+                    memos[name] = None
 
         r = self.new_resident()
         d = r.__dict__
@@ -593,13 +672,9 @@ class ResidentImport:
 
     def _tables(self):
         if not hasattr(self, "_t_res"):
-            history = ("history_date", "history_change_reason", "history_type", "history_user_id")
             self._t_res = BulkTable(Resident)
-            self._t_hres = DerivedTable(Resident.history.model, self._t_res, history)
             self._t_rec = BulkTable(Record)
-            self._t_hrec = DerivedTable(Record.history.model, self._t_rec, history)
-            self._t_event = BulkTable(RecordEvent, with_pk=False)
-        return self._t_res, self._t_hres, self._t_rec, self._t_hrec, self._t_event
+        return self._t_res, self._t_rec
 
     def note_legacy(self, top_by_village: dict[str, int]) -> None:
         """Advance village counters past legacy serials (numbering.note_used_number for many at once)."""
@@ -675,8 +750,9 @@ class ResidentImport:
         return refused
 
     def write(self, rows: list[Row]) -> list[tuple[Row, str]]:
-        """Insert the chunk's new residents and records (inside the caller's transaction)."""
-        t_res, t_hres, t_rec, t_hrec, t_event = self._tables()
+        """Insert the chunk's new residents and records (inside the caller's transaction); the database itself then
+        writes their historical rows and events from them (`write_history`)."""
+        t_res, t_rec = self._tables()
         take_write_lock()
         refused = self.allocate(rows)
         if refused:
@@ -685,38 +761,28 @@ class ResidentImport:
         if not rows:
             return refused
         now = timezone.now()
-        for t in (t_res, t_rec, t_event):
+        for t in (t_res, t_rec):
             t.set_now(now)
         res_ids = reserve_ids(Resident, len(rows))
         rec_ids = reserve_ids(Record, len(rows))
         actor = self.actor
         actor_id = actor.pk if actor is not None else None
-        actor_name = _user_name(actor)
         reason = _("Imported from %(file)s, row %(row)d")
-        history = {"history_date": now, "history_type": "+", "history_user_id": actor_id,
-                   "history_change_reason": ""}
-        rec_template = t_rec.template({"established_by_id": actor_id, "established_by_name": actor_name,
+        rec_template = t_rec.template({"established_by_id": actor_id, "established_by_name": _user_name(actor),
                                        "form_version": self.form_version})
         (r_id, r_number, r_last8, r_resident, r_inst, r_village, r_by_inst, r_doctor, r_doctor_name,
          r_established) = (t_rec.index(a) for a in (
              "id", "number", "number_last8", "resident_id", "institution_id", "village_id",
              "established_by_institution_id", "responsible_doctor_id", "responsible_doctor_name", "established_on"))
-        event_template = t_event.template({"kind": RecordEvent.Kind.IMPORTED.value, "actor_id": actor_id})
-        e_record, e_to, e_reason = (t_event.index(a) for a in ("record_id", "to_institution_id", "reason"))
-        res_rows, hres_rows, rec_rows, hrec_rows, event_rows = [], [], [], [], []
+        res_rows, rec_rows, staged = [], [], []
         id_at = t_res.index("id")
-        # the historical rows' own columns, converted once; only the reason differs from row to row
-        hres_extra, hrec_extra = list(t_hres.extras(history)), list(t_hrec.extras(history))
-        hres_why, hrec_why = t_hres.extra.index("history_change_reason"), t_hrec.extra.index("history_change_reason")
+        stamp = t_res.stamp
         dates: dict = {}
         for p, rid, cid in zip(rows, res_ids, rec_ids, strict=True):
             res_row = p.res_row
             res_row[id_at] = rid
-            t_res.stamp(res_row)
-            why = reason % {"file": self.source_name, "row": p.number}
-            hres_extra[hres_why] = hrec_extra[hrec_why] = why[:100]
+            stamp(res_row)
             res_rows.append(res_row)
-            hres_rows.append(t_hres.row(res_row, tuple(hres_extra)))
             number = p.assigned
             inst_id = p.institution_id
             established = dates.get(p.established_on)
@@ -733,18 +799,33 @@ class ResidentImport:
             rec_row[r_doctor_name] = p.doctor_name
             rec_row[r_established] = established
             rec_rows.append(rec_row)
-            hrec_rows.append(t_hrec.row(rec_row, tuple(hrec_extra)))
-            event_row = event_template.copy()
-            event_row[e_record] = cid
-            event_row[e_to] = inst_id
-            event_row[e_reason] = why[:200]
-            event_rows.append(event_row)
+            why = reason % {"file": self.source_name, "row": p.number}
+            staged.append((p.number, rid, cid, inst_id, why[:200]))
         t_res.insert(res_rows)
-        t_hres.insert(hres_rows)
         t_rec.insert(rec_rows)
-        t_hrec.insert(hrec_rows)
-        t_event.insert(event_rows)
+        self.stage.fill(staged)
+        self.write_history(now, actor_id, (min(res_ids), max(res_ids)), (min(rec_ids), max(rec_ids)))
         return refused
+
+    def write_history(self, now, actor_id, res_range: tuple[int, int], rec_range: tuple[int, int]) -> None:
+        """The chunk's historical rows (what django-simple-history writes on creation: a copy of the row, "+", the
+        time, the user, the reason) and one "imported" RecordEvent per record, each in one INSERT ... SELECT from the
+        rows just written and the staged (row number, ids, reason): nothing built per row in Python."""
+        qn = connection.ops.quote_name
+        history = {"history_date": now, "history_type": "+", "history_user_id": actor_id,
+                   "history_change_reason": Expr("SUBSTR(s.why, 1, 100)")}
+        stage = Stage.TABLE
+        for model, key, ids in ((Resident, "resident_id", res_range), (Record, "record_id", rec_range)):
+            pk = qn(model._meta.pk.column)
+            # the range on the table's own key lets the planner read just this chunk's rows, whatever it makes of
+            # a temporary table it has no statistics for
+            source = (f"{stage} s JOIN {qn(model._meta.db_table)} b ON b.{pk} = s.{key} "
+                      f"WHERE b.{pk} BETWEEN %s AND %s")
+            insert_select(model.history.model, source, history, copy=("b", model), order_by="s.row_number",
+                          params=ids)
+        insert_select(RecordEvent, f"{stage} s", {
+            "record_id": Expr("s.record_id"), "kind": RecordEvent.Kind.IMPORTED.value, "at": now, "actor_id": actor_id,
+            "to_institution_id": Expr("s.institution_id"), "reason": Expr("s.why")}, order_by="s.row_number")
 
     def flush(self, rows: list[Row], rejected: list) -> None:
         """Classify and write one chunk in one transaction, then account for it."""
@@ -808,7 +889,9 @@ class ResidentImport:
         """Forked validation workers, or None to validate here."""
         if self.workers <= 0 or "fork" not in multiprocessing.get_all_start_methods():
             return None
-        return _Workers(self, self.workers)
+        # enough blocks ahead that the workers keep going while a whole chunk is being written
+        depth = -(-(2 * self.chunk_size // self.BLOCK + 2) // self.workers)
+        return _Workers(self, self.workers, self.path, self.table.encoding or self.encoding, depth)
 
     def _validated(self, table: Table, pool: _Workers | None):
         """(row number, cells, Row or problems) for every row of the file, in order."""
@@ -816,57 +899,38 @@ class ResidentImport:
             for number, cells in table.rows():
                 yield number, cells, self.validate(number, cells)
             return
-        window: collections.deque = collections.deque()
-        # enough blocks in flight that the workers keep going while a whole chunk is being written
-        depth = max(self.workers * 4, 2 * self.chunk_size // self.BLOCK + self.workers)
+        for block in pool.blocks():
+            yield from block
 
-        def drain():
-            block = window.popleft()
-            for (number, cells), result in zip(block, pool.receive(), strict=True):
-                if isinstance(result, Row):
-                    result.cells = cells
-                yield number, cells, result
-
-        block: list = []
-        for item in table.rows():
-            block.append(item)
-            if len(block) >= self.BLOCK:
-                pool.send(block)
-                window.append(block)
-                block = []
-                while len(window) >= depth:
-                    yield from drain()
-        if block:
-            pool.send(block)
-            window.append(block)
-        while window:
-            yield from drain()
+    def _position(self, table: Table, pool: _Workers | None) -> int:
+        """How far the rows taken so far reach into the file (bytes for CSV, rows for XLSX), for the progress bar."""
+        return pool.progress if pool is not None else table.progress
 
     @contextlib.contextmanager
-    def _sqlite_cache(self):
-        """A bigger page cache on this SQLite connection for the import, the previous size restored after."""
+    def _sqlite_pragmas(self):
+        """This SQLite connection's settings for the import (SQLITE_PRAGMAS), the previous values restored after.
+        Durability is untouched: synchronous stays as the settings give it (NORMAL under WAL)."""
         if connection.vendor != "sqlite" or self.dry_run:
             yield
             return
+        before = {}
         try:
             with connection.cursor() as cursor:
-                cursor.execute("PRAGMA cache_size")
-                before = cursor.fetchone()[0]
-                cursor.execute(f"PRAGMA cache_size = -{int(SQLITE_CACHE_KIB)}")
+                for name, value in SQLITE_PRAGMAS.items():
+                    cursor.execute(f"PRAGMA {name}")
+                    before[name] = cursor.fetchone()[0]
+                    cursor.execute(f"PRAGMA {name} = {int(value)}")
         except DatabaseError:  # the import itself will say what is wrong with the database
-            yield
-            return
+            pass
         try:
             yield
         finally:
-            try:
-                with connection.cursor() as cursor:
-                    cursor.execute(f"PRAGMA cache_size = {int(before)}")
-            except DatabaseError:
-                pass
+            with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
+                for name, value in before.items():
+                    cursor.execute(f"PRAGMA {name} = {int(value)}")
 
     def run(self) -> Summary:
-        with self._sqlite_cache():
+        with self._sqlite_pragmas():
             return self._run()
 
     def _run(self) -> Summary:
@@ -900,14 +964,15 @@ class ResidentImport:
                         pending, rejected = [], []
                         self._unflushed = (pending, rejected)
                         if bar is not None:
-                            bar.update(table.progress - done)
-                            done = table.progress
+                            at = self._position(table, pool)
+                            bar.update(at - done)
+                            done = at
                             bar.set_postfix(imported=self.summary.imported, rejected=self.summary.rejected,
                                             refresh=False)
                 self.flush(pending, rejected)
                 finished = True
                 if bar is not None:
-                    bar.update(max(table.progress, table.size) - done)
+                    bar.update(max(self._position(table, pool), table.size) - done)
             except ImportFileError as exc:
                 # the file breaks off: the rows read before the break are still taken
                 self.summary.stopped = str(exc)
@@ -928,6 +993,8 @@ class ResidentImport:
             if table is not None:
                 table.close()
             self.seen.close()
+            if not self.dry_run:
+                self.stage.drop()
             report = getattr(self, "report", None)
             if report is not None:
                 self.summary.report_path = report.close()
