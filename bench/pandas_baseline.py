@@ -386,21 +386,16 @@ def _infants(e: _Env):
         "child_tcm_management_rate": lambda: e.has(e.served("tcm_child")["record_id"])}
 
 
-def vaccine_code(vaccine: str, dose: int = 1) -> str:
-    slug = vaccine.lower().replace("-", "_")
-    return f"vaccine_{slug}_coverage" if dose == 1 else f"vaccine_{slug}_dose{dose}_coverage"
-
-
 def _vaccines(e: _Env):
     """Children under 8; each dose of the schedule counts among the children whose dose fell due in the period
     (`within`)."""
-    from jkda.indicators.catalogue import years_before
+    from jkda.indicators.catalogue import dose_code, years_before
     from jkda.programs.child.rules import VACCINE_SCHEDULE, add_months
 
     doses = e.upto("vaccination")
     out, within = {}, {}
     for dose in VACCINE_SCHEDULE:
-        code = vaccine_code(dose.vaccine, dose.dose)
+        code = dose_code(dose)  # the catalogue's name for the dose; the counting below is pandas'
         earliest = add_months(e.ctx.start, -dose.months) - dt.timedelta(days=dose.days)
         latest = add_months(e.ctx.as_of, -dose.months) - dt.timedelta(days=dose.days)
         within[code] = lambda a=earliest, b=latest: e.born(since=a, by=b)

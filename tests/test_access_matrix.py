@@ -191,15 +191,8 @@ def world(city):
 # --- the URLs --------------------------------------------------------------------------------------------------
 
 def url_patterns():
-    """(route, url name, view) of every pattern, admin and API excluded."""
-    def walk(patterns, prefix=""):
-        for p in patterns:
-            if isinstance(p, URLResolver):
-                yield from walk(p.url_patterns, prefix + str(p.pattern))
-            elif isinstance(p, URLPattern):
-                yield prefix + str(p.pattern), p.name, p.callback
-
-    return [p for p in walk(get_resolver().url_patterns) if not p[0].startswith(SKIPPED_PREFIXES)]
+    """(route, url name, view) of every pattern, admin, API and portal excluded."""
+    return [p for p in _all_patterns() if not p[0].startswith(SKIPPED_PREFIXES)]
 
 
 def concrete_urls(route: str, name: str, t: Target) -> list[tuple[str, bool]]:
@@ -296,9 +289,8 @@ def leaks(body: str, role: str, targets: dict, reach: set[str], opened_by_grant:
 
 
 def test_every_view_declares_its_access():
-    undeclared = [(route, name) for route, name, view in _all_patterns()
-                  if not route.startswith(("admin/", "api/", "portal/")) and name not in PUBLIC_URLS
-                  and getattr(view, "access", None) is None]
+    undeclared = [(route, name) for route, name, view in url_patterns()
+                  if name not in PUBLIC_URLS and getattr(view, "access", None) is None]
     assert undeclared == []
 
 
@@ -460,6 +452,7 @@ def test_portal_is_not_staff_area(client, world):
 
 
 def _all_patterns():
+    """(route, url name, view) of every pattern of the project (a walk of the resolver)."""
     def walk(patterns, prefix=""):
         for p in patterns:
             if isinstance(p, URLResolver):
