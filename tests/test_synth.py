@@ -234,6 +234,18 @@ def test_foreign_keys_hold(synth):
                                               Record._meta.db_table, PopulationBase._meta.db_table])
 
 
+def test_records_carry_their_residents_search_keys(synth):
+    """The generator writes the record's copies of name, pinyin and initials that the search reads."""
+    from django.db.models import F, Q
+
+    assert Record.objects.count() >= SIZE // 2
+    differ = Record.objects.filter(~Q(resident_name=F("resident__name"))
+                                   | ~Q(resident_pinyin=F("resident__name_pinyin"))
+                                   | ~Q(resident_initials=F("resident__name_initials")))
+    assert not differ.exists()
+    assert not Record.objects.filter(resident_initials="").exists()
+
+
 def test_refuses_a_database_that_is_not_empty(synth):
     with pytest.raises(SynthError, match="empty"):
         generate("S", 8, residents=10, as_of=AS_OF)

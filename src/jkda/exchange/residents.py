@@ -774,6 +774,8 @@ class ResidentImport:
          r_established) = (t_rec.index(a) for a in (
              "id", "number", "number_last8", "resident_id", "institution_id", "village_id",
              "established_by_institution_id", "responsible_doctor_id", "responsible_doctor_name", "established_on"))
+        # the record's copies of the resident's search keys (Record.SEARCH_KEYS)
+        key_at = [(t_rec.index(copy), t_res.index(own)) for copy, own in Record.SEARCH_KEYS.items()]
         res_rows, rec_rows, staged = [], [], []
         id_at = t_res.index("id")
         stamp = t_res.stamp
@@ -798,6 +800,8 @@ class ResidentImport:
             rec_row[r_doctor] = p.doctor_id
             rec_row[r_doctor_name] = p.doctor_name
             rec_row[r_established] = established
+            for copy_at, own_at in key_at:
+                rec_row[copy_at] = res_row[own_at]
             rec_rows.append(rec_row)
             why = reason % {"file": self.source_name, "row": p.number}
             staged.append((p.number, rid, cid, inst_id, why[:200]))

@@ -142,9 +142,9 @@ class Resident(NoDeleteModel):
     class Meta:
         verbose_name = _("resident")
         verbose_name_plural = _("residents")
+        # Name, initials and pinyin are searched on the record, beside the managing institution (Record.SEARCH_KEYS);
+        # the index on the name here serves the import's look-up of residents without an ID number.
         indexes = [
-            models.Index(fields=["name_initials"], name="resident_initials", opclasses=["varchar_pattern_ops"]),
-            models.Index(fields=["name_pinyin"], name="resident_pinyin", opclasses=["varchar_pattern_ops"]),
             # the indicator families of age groups (children, newborns, vaccines due) start from it
             models.Index(fields=["birth_date"], name="resident_birth"),
         ]
@@ -187,7 +187,12 @@ class Resident(NoDeleteModel):
 
     def save(self, *args, **kwargs):
         self.fill_derived()
+        adding = self._state.adding
         super().save(*args, **kwargs)
+        if not adding:
+            # keep the record's copy of the search keys (Record.SEARCH_KEYS) in step with a changed name
+            keys = {copy: getattr(self, own) for copy, own in Record.SEARCH_KEYS.items()}
+            Record.objects.filter(resident_id=self.pk).exclude(**keys).update(**keys)
 
     @property
     def age(self) -> int:
@@ -238,12 +243,29 @@ class Record(NoDeleteModel):
     # usage rate ("in use" = a service within the last 12 months) is one indexed range, not a union of all forms.
     last_service_on = models.DateField(_("latest service"), null=True, blank=True, editable=False, db_index=True)
     version = models.PositiveIntegerField(default=1, editable=False)
-    history = HistoricalRecords(no_db_index=HISTORY_UNINDEXED["record"], excluded_fields=["last_service_on"])
+    # Copies of the resident's name, full pinyin and initials, so that a search within a user's institutions is one
+    # range on (institution, key) instead of every resident with that name prefix city-wide, each joined to its
+    # record to test the institution. Resident.save keeps them in step; bulk writers (synth, import) fill them.
+    resident_name = models.CharField(max_length=50, editable=False, default="")
+    resident_pinyin = models.CharField(max_length=200, editable=False, default="")
+    resident_initials = models.CharField(max_length=50, editable=False, default="")
+    SEARCH_KEYS = {"resident_name": "name", "resident_pinyin": "name_pinyin", "resident_initials": "name_initials"}
+    history = HistoricalRecords(no_db_index=HISTORY_UNINDEXED["record"],
+                                excluded_fields=["last_service_on", *SEARCH_KEYS])
 
     class Meta:
         verbose_name = _("health record")
         verbose_name_plural = _("health records")
-        indexes = [models.Index(fields=["institution", "status"], name="record_inst_status")]
+        indexes = [
+            models.Index(fields=["institution", "status"], name="record_inst_status"),
+            # PostgreSQL serves LIKE 'x%' from a varchar_pattern_ops index whatever the database's collation
+            models.Index(fields=["institution", "resident_name"], name="record_inst_name",
+                         opclasses=["int8_ops", "varchar_pattern_ops"]),
+            models.Index(fields=["institution", "resident_initials"], name="record_inst_initials",
+                         opclasses=["int8_ops", "varchar_pattern_ops"]),
+            models.Index(fields=["institution", "resident_pinyin"], name="record_inst_pinyin",
+                         opclasses=["int8_ops", "varchar_pattern_ops"]),
+        ]
 
     def __str__(self):
         return f"{self.number} {self.resident.name}"
@@ -264,6 +286,9 @@ class Record(NoDeleteModel):
 
     def save(self, *args, **kwargs):
         self.number_last8 = self.number[-8:]
+        if Record.resident.is_cached(self):
+            for copy, own in self.SEARCH_KEYS.items():
+                setattr(self, copy, getattr(self.resident, own))
         super().save(*args, **kwargs)
 
 

@@ -1,5 +1,8 @@
 """Resident search: each kind of query runs as one indexed lookup, never a scan.
 
+Names, initials and pinyin are looked up on the record's copies, beside the managing institution: within a user's
+institutions a prefix is one range per institution on (institution, key), whatever the city holds.
+
 - Chinese characters: name equal to or starting with the text
 - Latin letters: pinyin initials (zsf) or full pinyin (zhangsanfeng), exact or as a prefix
 - 18 / 15 characters: ID number; 6 characters: last six of the ID number
@@ -43,15 +46,15 @@ def classify(q: str) -> list[Q]:
     upper = q.upper()
     lookups: list[Q] = []
     if HAN_RE.match(q):
-        lookups.append(Q(resident__name=q))
-        lookups.append(prefix("resident__name", q))
+        lookups.append(Q(resident_name=q))
+        lookups.append(prefix("resident_name", q))
     elif LATIN_RE.match(low):
-        lookups.append(Q(resident__name_initials=low))
-        lookups.append(Q(resident__name_pinyin=low))
+        lookups.append(Q(resident_initials=low))
+        lookups.append(Q(resident_pinyin=low))
         if len(low) >= 2:
-            lookups.append(prefix("resident__name_initials", low))
+            lookups.append(prefix("resident_initials", low))
         if len(low) >= 3:
-            lookups.append(prefix("resident__name_pinyin", low))
+            lookups.append(prefix("resident_pinyin", low))
     elif re.match(r"^\d{17}[\dX]$", upper) or re.match(r"^\d{15}$", q):
         lookups.append(Q(resident__id_number=upper))
     if re.match(r"^\d{16,17}$", q):
@@ -98,4 +101,4 @@ def search_records(user, q: str = "", *, status: str = "", institution_id: int |
         ids.update(qs.filter(lookup).order_by().values_list("id", flat=True)[:MAX_HITS])
         if len(ids) >= MAX_HITS:
             break
-    return qs.filter(id__in=ids).order_by("resident__name", "id")
+    return qs.filter(id__in=ids).order_by("resident_name", "id")

@@ -624,6 +624,7 @@ REC_COLS = [
     "id", "number", "number_last8", "resident_id", "institution_id", "village_id", "established_by_institution_id",
     "established_by_id", "established_by_name", "responsible_doctor_id", "responsible_doctor_name", "established_on",
     "status", "closed_on", "close_reason", "close_note", "form_version", "version",
+    "resident_name", "resident_pinyin", "resident_initials",  # the resident's RES_COLS[1:4], the search keys
 ]
 HH_COLS = ["id", "number", "institution_id", "village_id", "address", "head_id"]
 
@@ -948,8 +949,9 @@ class PeopleMaker:
         for rid, p, h, number in ordered:
             members = households[h]
             address, env, registered, doctor = hh_rows_meta[h]
-            out_res.append(self.resident_row(rng, v, p, rid, hh_id[h], members, address, env, registered,
-                                             origin_by_hh[h]))
+            res_row = self.resident_row(rng, v, p, rid, hh_id[h], members, address, env, registered,
+                                        origin_by_hh[h])
+            out_res.append(res_row)
             rec_id = self.next_record
             self.next_record += 1
             est = p.est
@@ -981,7 +983,7 @@ class PeopleMaker:
             by_id, by_name = doctor if rng.random() < 0.8 else doctors[rng.randrange(len(doctors))]
             out_rec.append((rec_id, number, number[-8:], rid, v.inst_id, v.id, v.inst_id, by_id, by_name,
                             doctor[0], doctor[1], est.isoformat(), status, closed_on, reason, "",
-                            self.form_version, 1))
+                            self.form_version, 1, *res_row[1:4]))
         hh_rows = []
         for serial, h in enumerate(hh_order, 1):
             head = next(p for p in households[h] if p.relation == "02")
