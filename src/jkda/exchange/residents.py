@@ -71,8 +71,11 @@ SQLITE_PRAGMAS = {"cache_size": -131072}
 AUTO_WORKERS_MIN_BYTES = 2_000_000  # about 10,000 rows of a typical CSV
 
 
-def auto_workers(path: str) -> int:
-    """The validation workers `workers=None` means for this file: 1 or 0."""
+def auto_workers(path: str, *, dry_run: bool = False) -> int:
+    """The validation workers `workers=None` means for this file: 1 or 0 (0 for a dry run, where nothing is written
+    for validation to overlap with: a worker only added its overhead)."""
+    if dry_run:
+        return 0
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
@@ -382,7 +385,7 @@ class ResidentImport:
         self.report_path = report_path or default_report_path(path)
         self.encoding = encoding
         self.progress_factory = progress
-        self.workers = auto_workers(path) if workers is None else max(0, int(workers))
+        self.workers = auto_workers(path, dry_run=dry_run) if workers is None else max(0, int(workers))
         self.summary = Summary(kind=self.kind, path=path, dry_run=dry_run)
         self.source_name = os.path.basename(path)[:60]
         self.stage = Stage()
