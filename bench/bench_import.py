@@ -50,8 +50,9 @@ def parse_args():
     p.add_argument("--rows", type=int, default=1_000_000)
     p.add_argument("--chunk-size", type=int, default=5000)
     p.add_argument("--seed", type=int, default=2017)
-    p.add_argument("--workers", type=int, default=0,
-                   help="validation worker processes (0: validate in the writing process)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="validation worker processes (0: validate in the writing process; default: the import's "
+                        "automatic choice)")
     p.add_argument("--recreate", action="store_true",
                    help="PostgreSQL: drop and create the DATABASE_URL database first (it must be a bench database)")
     p.add_argument("--keep-csv", action="store_true", help="keep the generated CSV in bench/out/")
@@ -185,7 +186,9 @@ def main():
 
     t0 = time.perf_counter()
     cpu0 = cpu_seconds()
-    summary = ResidentImport(str(csv_path), chunk_size=args.chunk_size, workers=args.workers).run()
+    importer = ResidentImport(str(csv_path), chunk_size=args.chunk_size, workers=args.workers)
+    workers = importer.workers
+    summary = importer.run()
     t_import = time.perf_counter() - t0
     cpu_import = cpu_seconds() - cpu0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -197,7 +200,8 @@ def main():
     records = Record.objects.count()
     print()
     print(f"bench_import — {args.rows:,} residents, {connection.vendor} ({url.split('@')[-1]}), "
-          f"chunk {args.chunk_size}, {args.workers} validation workers, {len(places)} villages")
+          f"chunk {args.chunk_size}, {workers} validation workers"
+          f"{' (automatic)' if args.workers is None else ''}, {len(places)} villages")
     print(f"{'step':<34}{'seconds':>10}{'rows/s':>12}")
     print(f"{'write CSV (' + format(size_mb, '.0f') + ' MB)':<34}{t_write:>10.1f}{args.rows / t_write:>12,.0f}")
     print(f"{'baseline: csv.reader only':<34}{t_parse:>10.2f}{args.rows / t_parse:>12,.0f}")

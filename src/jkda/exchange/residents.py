@@ -66,6 +66,25 @@ RETURNING = sqlite3.sqlite_version_info >= (3, 35)  # UPDATE ... RETURNING (alwa
 # ~40 random index insertions per row, and the default 2 MB cache sends most of them to the operating system.
 # (A larger wal_autocheckpoint or larger chunks made no measurable difference at 100k rows.)
 SQLITE_PRAGMAS = {"cache_size": -131072}
+# workers=None (the default) picks the number of validation workers: one when this process may run on two cores or
+# more and the file is large enough that forking and reading it twice pays (measured: docs/import.md, 速度).
+AUTO_WORKERS_MIN_BYTES = 2_000_000  # about 10,000 rows of a typical CSV
+
+
+def auto_workers(path: str, *, dry_run: bool = False) -> int:
+    """The validation workers `workers=None` means for this file: 1 or 0 (0 for a dry run, where nothing is written
+    for validation to overlap with: a worker only added its overhead)."""
+    if dry_run:
+        return 0
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        return 0
+    return 1 if cores >= 2 and size >= AUTO_WORKERS_MIN_BYTES else 0
 
 
 # --- keys seen in this file --------------------------------------------------------------------------------------
@@ -349,7 +368,7 @@ class ResidentImport:
     """`jkda import residents FILE`: see the module docstring. Use `run()`; it returns a Summary.
 
     workers > 0 validates rows in that many forked processes while this one writes (POSIX only; validation needs
-    no database, the lookups are loaded before the fork).
+    no database, the lookups are loaded before the fork); workers=None (the default) chooses (`auto_workers`).
     """
 
     kind = "residents"
@@ -358,7 +377,7 @@ class ResidentImport:
 
     def __init__(self, path: str, *, actor=None, dry_run: bool = False, chunk_size: int = 5000,
                  report_path: str | None = None, encoding: str | None = None,
-                 progress: Callable[[Table], object] | None = None, workers: int = 0):
+                 progress: Callable[[Table], object] | None = None, workers: int | None = None):
         self.path = path
         self.actor = actor
         self.dry_run = dry_run
@@ -366,7 +385,7 @@ class ResidentImport:
         self.report_path = report_path or default_report_path(path)
         self.encoding = encoding
         self.progress_factory = progress
-        self.workers = max(0, int(workers or 0))
+        self.workers = auto_workers(path, dry_run=dry_run) if workers is None else max(0, int(workers))
         self.summary = Summary(kind=self.kind, path=path, dry_run=dry_run)
         self.source_name = os.path.basename(path)[:60]
         self.stage = Stage()

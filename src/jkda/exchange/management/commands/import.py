@@ -53,8 +53,9 @@ class Command(BaseCommand):
                             help=_("the staff account the records are established by (its jurisdiction applies)"))
         parser.add_argument("--chunk-size", type=int, default=5000, metavar="N",
                             help=_("rows written per transaction (default 5000)"))
-        parser.add_argument("--workers", type=int, default=0, metavar="N",
-                            help=_("validation worker processes (0: validate in the writing process)"))
+        parser.add_argument("--workers", type=int, default=None, metavar="N",
+                            help=_("validation worker processes (0: validate in the writing process; default: 1 "
+                                   "for a file of 2 MB or more when two cores are available, else 0)"))
         parser.add_argument("--no-progress", action="store_true", help=_("no progress bar even on a terminal"))
 
     def handle(self, *args, **options):
@@ -73,7 +74,8 @@ class Command(BaseCommand):
                                    returncode=2)
         if options["chunk_size"] < 1:
             raise CommandError(_("--chunk-size must be at least 1."), returncode=2)
-        extra = {"workers": max(0, options["workers"])} if kind == "residents" else {}
+        workers = options["workers"]
+        extra = {"workers": None if workers is None else max(0, workers)} if kind == "residents" else {}
         stream = sys.stderr
         progress = None
         if not options["no_progress"] and hasattr(stream, "isatty") and stream.isatty():
