@@ -4,6 +4,15 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def refresh_statistics(apps, schema_editor):
+    """Statistics for the new indexes: without them SQLite's planner takes an (institution, key) index for any
+    query limited to a user's institutions, an exact last-8-digits lookup included (6 -> 62 ms over 2M records)."""
+    with schema_editor.connection.cursor() as cursor:
+        if schema_editor.connection.vendor == "sqlite":
+            cursor.execute("PRAGMA analysis_limit=2000")
+        cursor.execute("ANALYZE records_record")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -66,4 +75,5 @@ class Migration(migrations.Migration):
             model_name='record',
             index=models.Index(fields=['institution', 'resident_pinyin'], name='record_inst_pinyin', opclasses=['int8_ops', 'varchar_pattern_ops']),
         ),
+        migrations.RunPython(refresh_statistics, migrations.RunPython.noop),
     ]
