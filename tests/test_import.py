@@ -900,3 +900,21 @@ def test_imported_history_is_the_start_of_the_record_history(city, tmp_path, cli
         else:
             cursor.execute("SELECT count(*) FROM pg_class WHERE relname = 'jkda_import_stage' AND relpersistence = 't'")
         assert cursor.fetchone()[0] == 0
+
+
+def test_workers_are_chosen_by_file_size_cores_and_dry_run(tmp_path, monkeypatch):
+    """Without --workers a large file on two cores gets one validation worker; a small file, one core or a dry run
+    none; a file that cannot be read none (the import itself then says what is wrong with it)."""
+    from jkda.exchange import residents as module
+
+    small, large = tmp_path / "small.csv", tmp_path / "large.csv"
+    small.write_bytes(b"x" * 1000)
+    large.write_bytes(b"x" * module.AUTO_WORKERS_MIN_BYTES)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    assert module.auto_workers(str(large)) == 1
+    assert module.auto_workers(str(small)) == 0
+    assert module.auto_workers(str(large), dry_run=True) == 0
+    assert module.auto_workers(str(tmp_path / "missing.csv")) == 0
+    assert ResidentImport(str(large)).workers == 1 and ResidentImport(str(large), workers=0).workers == 0
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    assert module.auto_workers(str(large)) == 0
