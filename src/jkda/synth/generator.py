@@ -624,8 +624,9 @@ REC_COLS = [
     "id", "number", "number_last8", "resident_id", "institution_id", "village_id", "established_by_institution_id",
     "established_by_id", "established_by_name", "responsible_doctor_id", "responsible_doctor_name", "established_on",
     "status", "closed_on", "close_reason", "close_note", "form_version", "version",
-    "resident_name", "resident_pinyin", "resident_initials",  # the resident's RES_COLS[1:4], the search keys
+    *Record.SEARCH_KEYS,  # the record's copies of the resident's search keys, taken from the resident's row
 ]
+SEARCH_KEYS_AT = [RES_COLS.index(own) for own in Record.SEARCH_KEYS.values()]
 HH_COLS = ["id", "number", "institution_id", "village_id", "address", "head_id"]
 
 _J = json.dumps
@@ -983,7 +984,7 @@ class PeopleMaker:
             by_id, by_name = doctor if rng.random() < 0.8 else doctors[rng.randrange(len(doctors))]
             out_rec.append((rec_id, number, number[-8:], rid, v.inst_id, v.id, v.inst_id, by_id, by_name,
                             doctor[0], doctor[1], est.isoformat(), status, closed_on, reason, "",
-                            self.form_version, 1, *res_row[1:4]))
+                            self.form_version, 1, *(res_row[i] for i in SEARCH_KEYS_AT)))
         hh_rows = []
         for serial, h in enumerate(hh_order, 1):
             head = next(p for p in households[h] if p.relation == "02")
