@@ -122,3 +122,27 @@ def test_renamed_resident_is_found_by_the_new_name_only(city, people):
         assert [r.number for r in search_records(city.doctor, query)] == [rec.number], query
     for query in ("李明", "lm", "liming"):
         assert rec.number not in [r.number for r in search_records(city.doctor, query)], query
+
+
+@pytest.mark.django_db
+def test_resident_and_record_carry_no_unused_indexes():
+    """Every index of the two tables an import writes serves a lookup (records.0008): no single-column index on the
+    record's institution (the (institution, ...) indexes serve it) and, on PostgreSQL, no LIKE companion
+    (varchar_pattern_ops) beside the equality indexes; the three search-key indexes keep theirs."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        record = connection.introspection.get_constraints(cursor, "records_record")
+        resident = connection.introspection.get_constraints(cursor, "records_resident")
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename IN ('records_record', 'records_resident') "
+                           "AND indexdef LIKE '%%varchar_pattern_ops%%' ORDER BY indexname")
+            assert [r[0] for r in cursor.fetchall()] == ["record_inst_initials", "record_inst_name",
+                                                          "record_inst_pinyin"]
+    assert not [n for n, c in record.items() if c["index"] and c["columns"] == ["institution_id"]]
+    # each looked-up column keeps exactly one index
+    for table, columns in ((record, ("number", "number_last8", "status", "resident_id")),
+                           (resident, ("name", "id_number", "id_last6", "phone"))):
+        for column in columns:
+            assert len([n for n, c in table.items() if c["columns"] == [column] and (c["index"] or c["unique"])
+                        and not c["primary_key"]]) == 1, column
