@@ -918,3 +918,64 @@ def test_workers_are_chosen_by_file_size_cores_and_dry_run(tmp_path, monkeypatch
     assert ResidentImport(str(large)).workers == 1 and ResidentImport(str(large), workers=0).workers == 0
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
     assert module.auto_workers(str(large)) == 0
+
+
+def test_checkpointer_copies_the_write_ahead_log_into_the_file(tmp_path):
+    """The thread's PASSIVE checkpoint moves what was committed into the database file, the log staying put."""
+    import sqlite3
+
+    from jkda.exchange.residents import Checkpointer
+
+    path = tmp_path / "wal.sqlite3"
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA wal_autocheckpoint=0")
+    con.execute("CREATE TABLE t (x TEXT)")
+    con.executemany("INSERT INTO t VALUES (?)", [("x" * 200,) for _ in range(5000)])
+    before = path.stat().st_size
+    assert before < 100_000 and (tmp_path / "wal.sqlite3-wal").stat().st_size > 1_000_000  # all of it in the log
+    checkpointer = Checkpointer(str(path))
+    checkpointer.poke()
+    checkpointer.close()
+    assert checkpointer.failed is None
+    assert path.stat().st_size > 1_000_000
+    busy, frames, copied = con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert busy == 0 and frames == copied
+    assert con.execute("SELECT COUNT(*) FROM t").fetchone()[0] == 5000
+    con.close()
+    Checkpointer(str(path)).close()  # never woken: closes without a thread
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the checkpointer is SQLite's")
+def test_import_hands_checkpoints_to_its_thread_per_chunk_and_restores_the_setting(city, tmp_path, monkeypatch):
+    """While the import's checkpointer runs, the import's own connection makes no automatic checkpoints; it is woken
+    after each committed chunk, stopped at the end, and the connection's setting is what it was before."""
+    from jkda.exchange import residents as module
+
+    seen = []
+
+    class Recorder:
+        failed = None
+
+        def poke(self):
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA wal_autocheckpoint")
+                seen.append(("poke", cursor.fetchone()[0], Resident.objects.count()))
+
+        def close(self):
+            seen.append(("close",))
+
+    monkeypatch.setattr(module.Checkpointer, "start", classmethod(lambda cls: Recorder()))
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        setting = cursor.fetchone()[0]
+    path = write_csv(tmp_path / "c.csv", [row(f"甲{i}") for i in range(5)])
+    s = residents(path, chunk_size=2, workers=0)
+    assert s.imported == 5
+    assert seen == [("poke", 0, 2), ("poke", 0, 4), ("poke", 0, 5), ("close",)]
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        assert cursor.fetchone()[0] == setting
+    seen.clear()
+    residents(path, dry_run=True, workers=0)
+    assert seen == []  # a dry run writes nothing: no checkpointer
