@@ -14,7 +14,11 @@ p50 to a baseline measured in the same process: fetching one record with its res
 
 Load run: --threads N (default 50) concurrent users share --processes P server processes (default 2, as a WSGI
 server would run one worker per core); each user has its own connection and runs its share of the same queries
-back to back, or with --think-ms between two searches. Times are reported, never asserted.
+back to back, or with --think-ms between two searches. Think times are drawn from an exponential distribution with
+that mean and each user starts at a random moment within the first one (--think fixed: every user pauses exactly
+--think-ms and all start at once, so that the 50 searches arrive together, wave after wave). --switch-ms sets the
+server processes' interpreter switch interval (sys.setswitchinterval; Python's default is 5 ms). Times are
+reported, never asserted.
 """
 
 from __future__ import annotations
@@ -76,31 +80,39 @@ def _baseline(ids: list[int]) -> list[float]:
     return times
 
 
-def _load(users: dict[str, int], sessions: list[list[tuple[str, str, str]]], think_ms: float) -> list[tuple]:
+def _load(users: dict[str, int], sessions: list[list[tuple[str, str, str]]], think_ms: float, think: str = "exp",
+          switch_ms: float | None = None, seed: int = 1) -> list[tuple]:
     """One server process: a thread per concurrent user, each with its own connection, running its queries."""
     from django.db import connection
 
     from jkda.regions.models import Staff
 
+    if switch_ms:
+        sys.setswitchinterval(switch_ms / 1000)
     staff = {name: Staff.objects.get(pk=pk) for name, pk in users.items()}
     connection.close()
     out, lock = [], threading.Lock()
 
-    def session(jobs):
+    def session(numbered):
         from django.db import connection as conn
 
+        k, jobs = numbered
+        rng = random.Random(seed * 1000 + k)
         mine = []
+        if think_ms and think == "exp":
+            time.sleep(rng.uniform(0, think_ms) / 1000)  # users do not all start in the same instant
         for user_name, kind, q in jobs:
+            at = time.monotonic()  # one clock for all processes (CLOCK_MONOTONIC)
             ms, hits = _run_one(staff[user_name], q)
-            mine.append((user_name, kind, ms, hits))
+            mine.append((user_name, kind, ms, hits, at, (seed, k)))  # a user of this process
             if think_ms:
-                time.sleep(think_ms / 1000)
+                time.sleep((rng.expovariate(1 / think_ms) if think == "exp" else think_ms) / 1000)
         conn.close()
         with lock:
             out.extend(mine)
 
     with ThreadPoolExecutor(max_workers=max(1, len(sessions))) as pool:
-        list(pool.map(session, sessions))
+        list(pool.map(session, enumerate(sessions)))
     return out
 
 
@@ -113,6 +125,11 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--processes", type=int, default=2,
                         help="server processes sharing the concurrent users (like WSGI workers; default 2 = cores)")
+    parser.add_argument("--think", choices=["exp", "fixed"], default="exp",
+                        help="think time between a user's searches: exponential with mean --think-ms and a random "
+                             "start (default), or exactly --think-ms with every user starting at once")
+    parser.add_argument("--switch-ms", type=float, default=None,
+                        help="sys.setswitchinterval of the server processes, in ms (default: Python's 5 ms)")
     parser.add_argument("--think-ms", type=float, default=0,
                         help="pause of each concurrent user between two searches (0: back to back, the worst case)")
     args = parser.parse_args(argv)
@@ -206,22 +223,38 @@ def main(argv=None) -> None:
         connection.close()  # the children open their own connections
         started = time.perf_counter()
         if procs == 1:
-            rows = _load(users, shares[0], args.think_ms)
+            rows = _load(users, shares[0], args.think_ms, args.think, args.switch_ms, args.seed)
         else:
             import multiprocessing
 
             with multiprocessing.get_context("fork").Pool(procs) as pool:
-                rows = [r for part in pool.starmap(_load, [(users, share, args.think_ms) for share in shares])
+                rows = [r for part in pool.starmap(_load, [(users, share, args.think_ms, args.think, args.switch_ms,
+                                                            args.seed * 10 + i) for i, share in enumerate(shares)])
                         for r in part]
         wall = time.perf_counter() - started
         loaded: dict[tuple[str, str], list[tuple[float, int]]] = defaultdict(list)
-        for user_name, kind, ms, hits in rows:
+        for user_name, kind, ms, hits, _at, _k in rows:
             loaded[(user_name, kind)].append((ms, hits))
-        every = [ms for _u, _k, ms, _h in rows]
-        pause = f", {args.think_ms:g} ms pause between a user's searches" if args.think_ms else ", back to back"
+        every = [ms for _u, _k, ms, _h, _at, _s in rows]
+        # the steady state: from the moment the last user started to the moment the first one finished, all of them
+        # were active (arrivals taper off at the end of a run, when users with fewer or shorter pauses are done)
+        firsts, lasts = defaultdict(lambda: float("inf")), defaultdict(float)
+        for _u, _kd, ms, _h, at, k in rows:
+            firsts[k] = min(firsts[k], at)
+            lasts[k] = max(lasts[k], at + ms / 1000)
+        lo, hi = max(firsts.values()), min(lasts.values())
+        steady = [ms for _u, _kd, ms, _h, at, _k in rows if lo <= at and at + ms / 1000 <= hi]
+        pause = (f", {'a mean' if args.think == 'exp' else 'exactly'} {args.think_ms:g} ms pause between a user's "
+                 f"searches" if args.think_ms else ", back to back")
+        if args.switch_ms:
+            pause += f", switch interval {args.switch_ms:g} ms"
         report(f"{args.threads} concurrent users in {procs} process(es){pause}", loaded,
                f"{len(rows)} queries in {wall:.1f} s = {len(rows) / wall:,.0f} queries/s; all queries: p50 "
                f"{pct(every, .5):.1f} ms, p95 {pct(every, .95):.1f} ms")
+        if steady and hi > lo:
+            print(f"while all {args.threads} users were active ({hi - lo:.1f} s): {len(steady)} queries = "
+                  f"{len(steady) / (hi - lo):,.0f} queries/s, p50 {pct(steady, .5):.1f} ms, p95 "
+                  f"{pct(steady, .95):.1f} ms")
     print()
     print("p50/base = median of the query ÷ median of a primary-key fetch of one record with its resident")
 
