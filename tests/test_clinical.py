@@ -34,6 +34,12 @@ BACK = {"diagnosis": "原发性高血压2级", "treatment": "加用缬沙坦", "
         "recommendations": "社区每月随访血压"}
 
 
+def kinds_on_record_of(record) -> list[str]:
+    from jkda.services.timeline import kinds_on_record
+
+    return [m.kind for m in kinds_on_record(record)]
+
+
 def messages_of(exc: ValidationError) -> str:
     return " ".join(m for ms in exc.message_dict.values() for m in ms) if hasattr(exc, "error_dict") else \
         " ".join(exc.messages)
@@ -340,7 +346,11 @@ def test_pages_in_chinese(city, record, client):
     assert "接诊记录为空" in bad.content.decode()
 
 
-def test_timeline_in_date_order(city, record, client):
+def test_timeline_in_date_order(city, record, client, establish):
+    other = establish(name="另一人")
+    assert kinds_on_record_of(other) == []
+    record_service(Encounter, other, city.doctor, {"service_date": days_ago(40), **SOAP})
+    assert kinds_on_record_of(other) == ["encounter"] and kinds_on_record_of(record) == []
     record_service(Encounter, record, city.doctor, {"service_date": days_ago(30), **SOAP})
     ref = send(city, record, when=days_ago(20))
     actions.receive_referral(city.town_doctor, ref, on=days_ago(19))
@@ -350,6 +360,12 @@ def test_timeline_in_date_order(city, record, client):
     record_service(Consultation, record, city.doctor, {
         "service_date": days_ago(12), "reason": "会诊", "opinion": "意见",
         "consultants": [{"institution": "木渎镇卫生院", "doctor": "赵医生"}]})
+    # the one probe query names exactly the kinds of form the record holds (another record's forms do not count)
+    from jkda.services.base import service_models
+    from jkda.services.timeline import kinds_on_record
+
+    assert kinds_on_record(record) == [m for m in service_models() if m.objects.filter(record=record).exists()]
+    assert {m.kind for m in kinds_on_record(record)} == {"encounter", "referral_back", "consultation", "referral"}
     kinds = [(e.kind, e.date) for e in timeline(record)]
     assert kinds == [("encounter", days_ago(2)), ("referral_back", days_ago(5)), ("consultation", days_ago(12)),
                      ("referral", days_ago(20)), ("encounter", days_ago(30))]

@@ -595,3 +595,23 @@ def test_text_with_a_nul_character_is_refused_with_a_message(client, city, estab
 
     upload = client.post("/", {"file": SimpleUploadedFile("a.xlsx", b"PK\x03\x04\x00\x00")})
     assert upload.status_code != 400 or "空字符" not in upload.content.decode()
+
+
+def test_compact_select_renders_what_django_select_renders(city):
+    """The record page's transfer form writes its options in one template loop; the markup means the same as
+    Django's own select (values, labels, the selected option, the widget's attributes), whitespace aside."""
+    import re
+
+    from django import forms
+
+    from jkda.regions.models import Institution
+    from jkda.web.forms import CompactSelect
+
+    choices = [("", "（请选择）"), *[(i.pk, i.name + " <&\"'>") for i in Institution.objects.order_by("pk")]]
+    chosen = choices[2][0]
+    attrs = {"hx-get": "/x/?a=1&b=2", "required": True, "disabled": False}
+    for value in (chosen, None, "nonsense"):
+        plain = forms.Select(attrs=attrs, choices=choices).render("to", value)
+        compact = CompactSelect(attrs=attrs, choices=choices).render("to", value)
+        assert re.sub(r">\s+<", "><", plain).strip() == compact.strip()
+    assert f'<option value="{chosen}" selected>' in CompactSelect(choices=choices).render("to", chosen)

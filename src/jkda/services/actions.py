@@ -42,7 +42,10 @@ def check_may_write(model: type[ServiceForm], record: Record, actor) -> None:
         require_write(actor, acting_institution(record, actor))
 
 
-def check_open_and_enrolled(model: type[ServiceForm], record: Record, on_date=None) -> None:
+def check_open_and_enrolled(model: type[ServiceForm], record: Record, on_date=None, *,
+                            enrolled: set[str] | None = None) -> None:
+    """Refuse a new form of `model` for a closed record, or for a program the record is not enrolled in. `enrolled`:
+    the programs the record is actively enrolled in, when the caller has read them already (one query for many)."""
     if not record.is_active:
         raise ValidationError(_("The record is closed (%(reason)s, %(date)s): no new service can be recorded. "
                                 "Reopen it first if this is a mistake.") % {
@@ -54,7 +57,11 @@ def check_open_and_enrolled(model: type[ServiceForm], record: Record, on_date=No
         spec = PROGRAMS.get(model.program)
         if spec is not None and spec.by_age:
             return  # the form's age limits decide (elderly, children)
-        if not Enrollment.objects.active().filter(record=record, program=model.program).exists():
+        if enrolled is not None:
+            ok = model.program in enrolled
+        else:
+            ok = Enrollment.objects.active().filter(record=record, program=model.program).exists()
+        if not ok:
             raise ValidationError(_("The resident is not enrolled in %(program)s: enrol first, then record the "
                                     "%(form)s.") % {"program": program_label(model.program), "form": model.title()})
 

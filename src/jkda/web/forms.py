@@ -76,10 +76,18 @@ class FilterForm(forms.Form):
         return kwargs
 
 
+class CompactSelect(forms.Select):
+    """A select whose options are written in its own template's loop: Django's includes two templates per option,
+    and the transfer form on every record page lists every clinical institution of the city (200 in a city: 400
+    template includes, most of the page's rendering time)."""
+
+    template_name = "web/widgets/select.html"
+
+
 class TransferForm(forms.Form):
-    to_institution = forms.ModelChoiceField(Institution.objects.none(), label=_("Transfer to"))
+    to_institution = forms.ModelChoiceField(Institution.objects.none(), label=_("Transfer to"), widget=CompactSelect)
     village = forms.ModelChoiceField(Division.objects.none(), label=_("Village / residents' committee"),
-                                     required=False, empty_label=_("(keep the current one)"))
+                                     required=False, empty_label=_("(keep the current one)"), widget=CompactSelect)
     reason = forms.CharField(label=_("Reason"), max_length=200)
 
     def __init__(self, *args, record: Record, **kwargs):
