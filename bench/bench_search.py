@@ -8,9 +8,11 @@
 Each query goes through jkda.records.search.search_records (the function the web page and the API call) and
 fetches the first page of 20 hits. Queries are built from records sampled with a fixed seed: the whole ID number,
 its last six characters, the name, the pinyin initials, the full pinyin, the 17-digit record number, its last
-eight digits and the phone number. The doctor's queries come from records in the doctor's jurisdiction; the city
-bureau's from the whole city. Prints p50 / p95 in milliseconds per kind of query and user, and the ratio of each
-p50 to a baseline measured in the same process: fetching one record with its resident by primary key.
+eight digits and the phone number; and "record_page" opens the sampled record's whole page (GET /records/<number>/
+through Django's test client, as the user, template rendering included: DESIGN's "opening a whole record").
+The doctor's queries come from records in the doctor's jurisdiction; the city bureau's from the whole city.
+Prints p50 / p95 in milliseconds per kind of query and user, and the ratio of each p50 to a baseline measured in
+the same process: fetching one record with its resident by primary key.
 
 Load run: --threads N (default 50) concurrent users share --processes P server processes (default 2, as a WSGI
 server would run one worker per core); each user has its own connection and runs its share of the same queries
@@ -40,7 +42,7 @@ sys.path.insert(0, str(HERE.parent / "src"))
 
 from timing import pct  # noqa: E402
 
-KINDS = ("id_number", "id_last6", "name", "initials", "pinyin", "record_number", "last8", "phone")
+KINDS = ("id_number", "id_last6", "name", "initials", "pinyin", "record_number", "last8", "phone", "record_page")
 PAGE = 20
 
 
@@ -53,6 +55,7 @@ def _queries(records, rng: random.Random) -> list[tuple[str, str]]:
             "id_number": r.id_number, "id_last6": r.id_last6, "name": r.name, "initials": r.name_initials,
             "pinyin": r.name_pinyin, "record_number": rec.number, "last8": rec.number_last8,
             "phone": r.phone if r.phone and r.phone.startswith("1") else "",
+            "record_page": rec.number,  # opening the whole record: GET /records/<number>/, template included
         }
         for kind in KINDS:
             if candidates[kind]:
@@ -61,9 +64,31 @@ def _queries(records, rng: random.Random) -> list[tuple[str, str]]:
     return out
 
 
-def _run_one(user, q: str) -> tuple[float, int]:
+_clients = threading.local()
+
+
+def _page_client(user):
+    """This thread's test client logged in as `user` (a session of its own, as a browser has)."""
+    from django.test import Client
+
+    clients = _clients.__dict__.setdefault("by_user", {})
+    if user.pk not in clients:
+        clients[user.pk] = Client()
+        clients[user.pk].force_login(user)
+    return clients[user.pk]
+
+
+def _run_one(user, q: str, kind: str = "") -> tuple[float, int]:
     from jkda.records.search import search_records
 
+    if kind == "record_page":
+        client = _page_client(user)
+        started = time.perf_counter()
+        response = client.get(f"/records/{q}/")
+        ms = (time.perf_counter() - started) * 1000
+        if response.status_code != 200:
+            raise SystemExit(f"record page {q} as {user.username}: HTTP {response.status_code}")
+        return ms, 1
     started = time.perf_counter()
     hits = list(search_records(user, q)[:PAGE])
     return (time.perf_counter() - started) * 1000, len(hits)
@@ -103,7 +128,7 @@ def _load(users: dict[str, int], sessions: list[list[tuple[str, str, str]]], thi
             time.sleep(rng.uniform(0, think_ms) / 1000)  # users do not all start in the same instant
         for user_name, kind, q in jobs:
             at = time.monotonic()  # one clock for all processes (CLOCK_MONOTONIC)
-            ms, hits = _run_one(staff[user_name], q)
+            ms, hits = _run_one(staff[user_name], q, kind)
             mine.append((user_name, kind, ms, hits, at, (seed, k)))  # a user of this process
             if think_ms:
                 time.sleep((rng.expovariate(1 / think_ms) if think == "exp" else think_ms) / 1000)
@@ -209,7 +234,7 @@ def main(argv=None) -> None:
     single: dict[tuple[str, str], list[tuple[float, int]]] = defaultdict(list)
     for user_name, (user, queries) in plans.items():
         for kind, q in queries:
-            single[(user_name, kind)].append(_run_one(user, q))
+            single[(user_name, kind)].append(_run_one(user, q, kind))
     report("sequential (one query at a time)", single)
 
     if args.threads:

@@ -93,13 +93,14 @@ class TransferForm(forms.Form):
     def __init__(self, *args, record: Record, **kwargs):
         kwargs.setdefault("prefix", "transfer")
         super().__init__(*args, **kwargs)
+        # the options need names only (every record page lists every clinical institution of the city)
         institutions = (Institution.objects.filter(kind__in=Institution.CLINICAL_KINDS, active=True)
-                        .exclude(pk=record.institution_id).select_related("division__parent").order_by("path"))
+                        .exclude(pk=record.institution_id).order_by("path"))
         self.fields["to_institution"].queryset = institutions
         chosen = None
         raw = self.data.get(self.add_prefix("to_institution")) if self.is_bound else None
         if raw and str(raw).isdigit():
-            chosen = institutions.filter(pk=int(raw)).first()
+            chosen = institutions.select_related("division__parent").filter(pk=int(raw)).first()
         self.fields["village"].queryset = villages_for(chosen)
 
 
