@@ -80,15 +80,12 @@ class FilterForm(forms.Form):
 
 
 class CompactSelect(forms.Select):
-    """A select whose options are written in its own template's loop: Django's includes two templates per option,
-    and the transfer form on every record page lists every clinical institution of the city (200 in a city: 400
-    template includes, most of the page's rendering time)."""
-
-    template_name = "web/widgets/select.html"
+    """A select that writes its markup in Python: Django's includes two templates per option, and the transfer form
+    on every record page lists every clinical institution of the city (200 in a city: 400 template includes, most
+    of the page's rendering time)."""
 
     def render(self, name, value, attrs=None, renderer=None):
-        """The markup of Django's select.html (whitespace aside), written here: the template engine's per-option
-        cost is most of what a long list costs."""
+        """The markup of Django's select.html (whitespace aside)."""
         widget = self.get_context(name, value, attrs)["widget"]
         parts = [format_html('<select name="{}"{}>', widget["name"], flatatt(widget["attrs"]))]
         for group_name, options, _index in widget["optgroups"]:
