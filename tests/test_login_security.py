@@ -124,3 +124,35 @@ def test_a_doctor_needs_no_second_factor_unless_they_set_one_up(client, city):
     client.post("/logout/")
     client.post("/login/", {"username": "doctor", "password": PASSWORD})
     assert client.get("/")["Location"].startswith("/account/2fa/verify/")
+
+
+def test_idle_timeout_refreshes_the_session_at_most_once_a_refresh_interval(client, city, settings, monkeypatch):
+    """A request pushes the session's expiry SESSION_COOKIE_AGE ahead only when the refresh interval has passed
+    since the last push (no session write on every page view); a session left idle past its expiry is over."""
+    import time
+
+    from django.contrib.sessions.models import Session
+
+    settings.SESSION_COOKIE_AGE = 1800
+    settings.JKDA_SESSION_REFRESH_SECONDS = 60
+    clock = [time.time()]
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+    assert client.post("/login/", {"username": "doctor", "password": PASSWORD}).status_code == 302
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+
+    def expiry():
+        return Session.objects.get(session_key=key).expire_date
+
+    assert client.get("/").status_code == 200
+    first = expiry()
+    clock[0] += 30  # within the interval: nothing written
+    Session.objects.filter(session_key=key).update(expire_date=first - dt.timedelta(seconds=5))
+    assert client.get("/").status_code == 200
+    assert expiry() == first - dt.timedelta(seconds=5)
+    clock[0] += 31  # past it: the expiry moves ahead again
+    assert client.get("/").status_code == 200
+    assert expiry() > first - dt.timedelta(seconds=5)
+    # idle past the expiry: the next request finds no session and goes to the login page
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() - dt.timedelta(seconds=1))
+    r = client.get("/")
+    assert r.status_code == 302 and r.url.startswith("/login/")

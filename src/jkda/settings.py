@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "jkda.access.security.SessionIdleMiddleware",
     "jkda.web.middleware.ChineseByDefaultMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "jkda.web.middleware.RejectNulMiddleware",
@@ -147,7 +148,11 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "residents"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = int(os.environ.get("JKDA_SESSION_SECONDS", 30 * 60))
-SESSION_SAVE_EVERY_REQUEST = True  # idle timeout: the session expires after SESSION_COOKIE_AGE of inactivity
+# Idle timeout: the session expires after SESSION_COOKIE_AGE of inactivity. Its expiry is pushed forward by a save at
+# most once every JKDA_SESSION_REFRESH_SECONDS (access.security.SessionIdleMiddleware), not on every request: a
+# page view then writes its audit entry only.
+SESSION_SAVE_EVERY_REQUEST = False
+JKDA_SESSION_REFRESH_SECONDS = int(os.environ.get("JKDA_SESSION_REFRESH_SECONDS", 60))
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False

@@ -9,8 +9,10 @@
 from __future__ import annotations
 
 import base64
+import time
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.forms import PasswordChangeForm
@@ -35,6 +37,29 @@ EXEMPT_PREFIXES = ("/account/", "/logout/", "/login/", "/static/", "/i18n/")
 
 def needs_second_factor(user) -> bool:
     return user.is_superuser or getattr(user, "role", None) in ADMIN_ROLES or user_has_device(user, confirmed=True)
+
+
+class SessionIdleMiddleware:
+    """The session's idle timeout without a database write on every request. A session that holds anything is
+    saved, which pushes its expiry (and its cookie's) SESSION_COOKIE_AGE ahead, when JKDA_SESSION_REFRESH_SECONDS
+    have passed since the last push, or whenever the request changed it anyway. So a session ends between
+    SESSION_COOKIE_AGE minus the refresh interval and SESSION_COOKIE_AGE after its last request. Sits just inside
+    Django's SessionMiddleware, which does the saving on the way out."""
+
+    KEY = "_jkda_refreshed"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or not session.accessed or session.is_empty():
+            return response
+        now = int(time.time())
+        if session.modified or now - session.get(self.KEY, 0) >= settings.JKDA_SESSION_REFRESH_SECONDS:
+            session[self.KEY] = now
+        return response
 
 
 class SecurityPolicyMiddleware:
