@@ -985,3 +985,43 @@ def test_import_hands_checkpoints_to_its_thread_per_chunk_and_restores_the_setti
     seen.clear()
     residents(path, dry_run=True, workers=0)
     assert seen == []  # a dry run writes nothing: no checkpointer
+
+
+@pytest.mark.django_db
+def test_import_checkpoints_itself_again_when_the_checkpointer_thread_fails(city, tmp_path, monkeypatch):
+    """A checkpointer whose thread stopped (say its connection could not open) hands the checkpoints back to the
+    import's own connection at the next chunk; the import goes on and imports everything."""
+    from jkda.exchange import residents as module
+
+    if connection.vendor != "sqlite":  # no checkpointer to fail: the import is the same
+        assert residents(write_csv(tmp_path / "f.csv", [row("甲")]), workers=0).imported == 1
+        return
+    settings_seen = []
+
+    class Failing:
+        failed = None
+
+        def poke(self):
+            self.failed = "unable to open database file"
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(module.Checkpointer, "start", classmethod(lambda cls: Failing()))
+    monkeypatch.setattr(module.ResidentImport, "write", _recording_write(module.ResidentImport.write, settings_seen))
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        setting = cursor.fetchone()[0]
+    s = residents(write_csv(tmp_path / "f.csv", [row(f"乙{i}") for i in range(5)]), chunk_size=2, workers=0)
+    assert s.imported == 5
+    assert settings_seen == [0, setting, setting]  # off for the first chunk, back on after the thread failed
+
+
+def _recording_write(write, seen):
+    def recording(self, rows):
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_autocheckpoint")
+            seen.append(cursor.fetchone()[0])
+        return write(self, rows)
+
+    return recording

@@ -913,6 +913,11 @@ class ResidentImport:
 
     def flush(self, rows: list[Row], rejected: list) -> None:
         """Classify and write one chunk in one transaction, then account for it."""
+        if self.checkpointer is not None and self.checkpointer.failed:
+            # its thread stopped: this connection makes its automatic checkpoints again
+            with connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA wal_autocheckpoint = {int(self._wal_autocheckpoint)}")
+            self.checkpointer = None
         outcome = None
         for attempt in range(4):
             try:
@@ -937,7 +942,7 @@ class ResidentImport:
                 for p in rows:
                     p.assigned = ""
                 time.sleep(0.2 * (attempt + 1))
-        if self.checkpointer is not None and not self.dry_run:
+        if self.checkpointer is not None:
             self.checkpointer.poke()
         self.seen.add(outcome.register)
         self.summary.imported += len(outcome.new)
@@ -1013,6 +1018,7 @@ class ResidentImport:
                     cursor.execute(f"PRAGMA {name} = {int(value)}")
         except DatabaseError:  # the import itself will say what is wrong with the database
             pass
+        self._wal_autocheckpoint = before.get("wal_autocheckpoint", 1000)
         try:
             yield
         finally:
