@@ -17,26 +17,29 @@ def _institution_index(schema_editor) -> str:
     return schema_editor._create_index_name("records_record", ["institution_id"], suffix="")
 
 
+def _like_indexes(schema_editor):
+    """(table, column, index name) of the LIKE companions, on PostgreSQL; none elsewhere."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for table, columns in LIKE_UNUSED.items():
+        for column in columns:
+            yield table, column, schema_editor._create_index_name(table, [column], suffix="_like")
+
+
 def trim(apps, schema_editor):
     qn = schema_editor.quote_name
     # the (institution, status), (institution, name) ... indexes start with institution_id: they serve its lookups
     schema_editor.execute(f"DROP INDEX IF EXISTS {qn(_institution_index(schema_editor))}")
-    if schema_editor.connection.vendor == "postgresql":
-        for table, columns in LIKE_UNUSED.items():
-            for column in columns:
-                name = schema_editor._create_index_name(table, [column], suffix="_like")
-                schema_editor.execute(f"DROP INDEX IF EXISTS {qn(name)}")
+    for _table, _column, name in _like_indexes(schema_editor):
+        schema_editor.execute(f"DROP INDEX IF EXISTS {qn(name)}")
 
 
 def restore(apps, schema_editor):
     qn = schema_editor.quote_name
     schema_editor.execute(f"CREATE INDEX {qn(_institution_index(schema_editor))} "
                           f"ON records_record ({qn('institution_id')})")
-    if schema_editor.connection.vendor == "postgresql":
-        for table, columns in LIKE_UNUSED.items():
-            for column in columns:
-                name = schema_editor._create_index_name(table, [column], suffix="_like")
-                schema_editor.execute(f"CREATE INDEX {qn(name)} ON {qn(table)} ({qn(column)} varchar_pattern_ops)")
+    for table, column, name in _like_indexes(schema_editor):
+        schema_editor.execute(f"CREATE INDEX {qn(name)} ON {qn(table)} ({qn(column)} varchar_pattern_ops)")
 
 
 class Migration(migrations.Migration):
