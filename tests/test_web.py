@@ -445,6 +445,40 @@ def test_transfer_close_reopen(client, city, establish):
     assert city.centre.name in body and "误结案" in body
 
 
+def test_action_forms_load_when_opened(client, city, establish):
+    """The lifecycle forms are not rendered with the page: htmx fetches each when its <details> opens, and
+    `?open=<name>` (the link inside, for a browser without scripts) renders the page with that form open."""
+    rec = establish()
+    login(client, city.doctor)
+    url = f"/records/{rec.number}"
+    body = html(client.get(f"{url}/"))
+    for name in ("transfer", "close"):
+        assert f'id="action-{name}" hx-get="{url}/action/{name}/" hx-trigger="toggle once"' in body
+        assert f'id="{name}-form"' not in body and f'href="?open={name}#action-{name}"' in body
+    assert 'id="action-reopen"' not in body
+    # the fragment: the form itself, with every clinical institution to transfer to
+    fragment = html(client.get(f"{url}/action/transfer/"))
+    assert fragment.startswith('<form method="post" action="/records/') and 'id="transfer-form"' in fragment
+    assert f'value="{city.station.pk}"' in fragment and 'name="csrfmiddlewaretoken"' in fragment
+    assert 'id="close-form"' in html(client.get(f"{url}/action/close/"))
+    # without scripts: the page with that form open
+    body = html(client.get(f"{url}/?open=close"))
+    assert '<details id="action-close" open>' in body and 'id="close-form"' in body
+    assert 'id="transfer-form"' not in body
+    assert 'id="transfer-form"' not in html(client.get(f"{url}/?open=nonsense"))
+    assert client.get(f"{url}/action/nonsense/").status_code == 404
+    assert client.post(f"{url}/action/close/").status_code == 405
+    # the record closed in another tab: the reopen form is offered, a stale close form says to reload
+    client.post(f"{url}/close/", {"close-reason": "1", "close-closed_on": today().isoformat()})
+    stale = html(client.get(f"{url}/action/close/"))
+    assert zh("The record's status has changed since this page was opened.") in stale and "<form" not in stale
+    assert 'id="reopen-form"' in html(client.get(f"{url}/action/reopen/"))
+    assert 'id="action-reopen" hx-get=' in html(client.get(f"{url}/"))
+    # a record out of the user's scope: the same 404 as its page
+    other = establish(institution=city.hospital, actor=city.town_doctor, village=city.v3)
+    assert client.get(f"/records/{other.number}/action/transfer/").status_code == 404
+
+
 def test_transfer_out_of_jurisdiction_redirects_to_list(client, city, establish):
     rec = establish(institution=city.station, actor=city.station_doctor)
     login(client, city.station_doctor)
@@ -461,7 +495,8 @@ def test_read_only_role_sees_no_actions_and_gets_messages(client, city, establis
     rec = establish()
     login(client, city.bureau_user)
     body = html(client.get(f"/records/{rec.number}/"))
-    assert 'id="close-form"' not in body and 'id="edit-link"' not in body
+    assert 'id="action-close"' not in body and 'id="edit-link"' not in body
+    assert client.get(f"/records/{rec.number}/action/close/").status_code == 403
     resp = client.post(f"/records/{rec.number}/close/", {"close-reason": "1",
                                                          "close-closed_on": today().isoformat()})
     assert resp.status_code == 200

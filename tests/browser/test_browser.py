@@ -93,3 +93,52 @@ def test_log_in_search_establish_and_print_the_card(live_server, browser, city, 
         text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
         assert "王小红" in text and rec.number in text.replace(" ", "")
     context.close()
+
+
+def _log_in(page, url, username):
+    page.goto(f"{url}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url(f"{url}/")
+
+
+def test_action_forms_open_with_and_without_scripts(live_server, browser, city, establish):
+    """The transfer and close forms come with their <details>: fetched by htmx when it opens, or, with scripts
+    off, through the link inside it that reloads the page with that form open."""
+    rec = establish(name="张三丰")
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    _log_in(page, live_server.url, "doctor")
+    page.goto(f"{live_server.url}/records/{rec.number}/")
+    expect(page.locator("#transfer-form")).to_have_count(0)
+    page.click("#action-transfer summary")
+    expect(page.locator("#action-transfer #transfer-form")).to_have_count(1)
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+    # the form has arrived and htmx has wired it; choosing the town hospital fills the village list (htmx
+    # again), then the transfer runs
+    page.select_option("select[name=transfer-to_institution]", str(city.hospital.pk))
+    expect(page.locator(f"select[name=transfer-village] option[value='{city.v3.pk}']")).to_have_count(1)
+    page.select_option("select[name=transfer-village]", str(city.v3.pk))
+    page.fill("input[name=transfer-reason]", "迁居")
+    page.click("#transfer-submit")
+    page.wait_for_url(f"{live_server.url}/")  # out of the centre's jurisdiction now: back to the list
+    rec.refresh_from_db()
+    assert rec.institution_id == city.hospital.pk and rec.village_id == city.v3.pk
+    context.close()
+
+    # scripts off: the town doctor closes it through the fallback link
+    context = browser.new_context(locale="zh-CN", java_script_enabled=False)
+    page = context.new_page()
+    _log_in(page, live_server.url, "town_doctor")
+    page.goto(f"{live_server.url}/records/{rec.number}/")
+    page.click("#action-close summary")
+    page.click("#action-close .action-fallback a")
+    expect(page.locator("#action-close[open] #close-form")).to_have_count(1)
+    page.check("input[name=close-reason][value=\"2\"]")
+    page.fill("input[name=close-closed_on]", dt.date.today().isoformat())
+    page.click("#close-submit")
+    expect(page.locator("#closed-info")).to_have_count(1)
+    rec.refresh_from_db()
+    assert rec.status == Record.Status.CLOSED and rec.close_reason == "2"
+    context.close()

@@ -13,6 +13,7 @@ urlpatterns = [
     path("records/<str:number>/edit/", views.record_edit, name="record_edit"),
     path("records/<str:number>/transfer/", views.record_transfer, name="record_transfer"),
     path("records/<str:number>/transfer/options/", views.record_transfer_options, name="record_transfer_options"),
+    path("records/<str:number>/action/<str:name>/", views.record_action_form, name="record_action_form"),
     path("records/<str:number>/close/", views.record_close, name="record_close"),
     path("records/<str:number>/reopen/", views.record_reopen, name="record_reopen"),
     path("records/<str:number>/household/", views.household_create, name="household_create"),

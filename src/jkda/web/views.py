@@ -216,14 +216,34 @@ def _masked_sections(record: Record, reveal: bool):
                         for n, label, text in line] for line in lines]) for section, lines in sections]
 
 
+# The record's lifecycle actions. Their forms sit in closed <details> and most views never open them, so the page
+# renders a form only when it must show it (re-rendered with errors, or `?open=<name>` as the no-script way); else
+# htmx fetches it from `record_action_form` when its <details> first opens. The transfer form alone lists every
+# clinical institution of the city.
+LIFECYCLE_FORMS = {"transfer": TransferForm, "close": CloseForm, "reopen": ReopenForm}
+
+
+def _lifecycle_actions(record: Record) -> tuple[str, ...]:
+    return ("transfer", "close") if record.is_active else ("reopen",)
+
+
+def _action_form(record: Record, name: str, form=None):
+    form = form or (TransferForm(record=record) if name == "transfer" else LIFECYCLE_FORMS[name]())
+    if name == "transfer":
+        form.fields["to_institution"].widget.attrs.update({
+            "hx-get": reverse("record_transfer_options", args=[record.number]), "hx-trigger": "change",
+            "hx-swap": "none",
+        })
+    return form
+
+
 def _record_page(request, record: Record, status: int = 200, reveal: bool = False, **forms):
     resident = record.resident
     writable = can_write(request.user, record.institution)
-    transfer_form = forms.get("transfer_form") or TransferForm(record=record)
-    transfer_form.fields["to_institution"].widget.attrs.update({
-        "hx-get": reverse("record_transfer_options", args=[record.number]), "hx-trigger": "change",
-        "hx-swap": "none",
-    })
+    open_action = forms.get("open_action", "")
+    lifecycle = [{"name": name, "form": _action_form(record, name, forms.get(f"{name}_form"))
+                  if name == open_action else None}
+                 for name in _lifecycle_actions(record)] if writable else []
     context = {
         "record": record,
         "resident": resident,
@@ -234,12 +254,11 @@ def _record_page(request, record: Record, status: int = 200, reveal: bool = Fals
         "events": _event_rows(record, reveal),
         "household": resident.household if resident.household_id else None,
         "can_write": writable,
-        "transfer_form": transfer_form,
-        "close_form": forms.get("close_form") or CloseForm(),
-        "reopen_form": forms.get("reopen_form") or ReopenForm(),
+        "lifecycle": lifecycle,
+        **{f"{a['name']}_form": a["form"] for a in lifecycle if a["form"] is not None},
         "household_form": forms.get("household_form") or HouseholdCreateForm(
             initial={"address": resident.current_address if reveal else ""}),
-        "open_action": forms.get("open_action", ""),
+        "open_action": open_action,
         **_service_context(record, writable),
         # a refused action of a user who does not see the action forms (read-only role): say why here
         "action_errors": [] if writable else [
@@ -291,7 +310,26 @@ def record_detail(request, number):
         audit.log("read", obj=record, detail=granted or None)
         if granted:
             messages.info(request, grants.reading_notice(granted["grant"]))
-    return _record_page(request, record, reveal=reveal)
+    # `?open=<action>`: that action's form already open (the link inside its <details> when scripts are off)
+    opened = request.GET.get("open", "")
+    return _record_page(request, record, reveal=reveal, open_action=opened if opened in LIFECYCLE_FORMS else "")
+
+
+@requires(Perm.READ)
+@login_required
+@allow("GET")
+def record_action_form(request, number, name):
+    """One lifecycle action's form, fetched by htmx when its <details> on the record page opens."""
+    record = _record(request, number)
+    if name not in LIFECYCLE_FORMS:
+        raise Http404
+    if not can_write(request.user, record.institution):
+        raise PermissionDenied(_("Your role may view records but not change them."))
+    if name not in _lifecycle_actions(record):
+        # the record was closed or reopened since the page was loaded
+        return render(request, "web/_stale_action.html", {"record": record})
+    return render(request, "web/_lifecycle_form.html", {
+        "record": record, "action": {"name": name, "form": _action_form(record, name)}})
 
 
 @requires(Perm.WRITE)
