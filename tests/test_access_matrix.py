@@ -215,6 +215,8 @@ def concrete_urls(route: str, name: str, t: Target) -> list[tuple[str, bool]]:
             fills = [{**f, "slug": s} for f in fills for s in (t.community if "pk" in params else COMMUNITY_MODELS)]
         elif p == "year":
             fills = [{**f, p: dt.date.today().year} for f in fills]
+        elif p == "name":  # the record page's lazily loaded action forms
+            fills = [{**f, p: n} for f in fills for n in ("transfer", "close", "reopen")]
         elif p == "fmt":
             fills = [{**f, p: "xlsx"} for f in fills]
         elif p == "level":

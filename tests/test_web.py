@@ -445,6 +445,69 @@ def test_transfer_close_reopen(client, city, establish):
     assert city.centre.name in body and "误结案" in body
 
 
+def test_record_page_reads_the_users_reach_once(client, city, establish):
+    """The scope (institutions under the user's) is asked for by the record, its actions and links: one query per
+    request, and the next request asks again."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from jkda.access.scope import visible_institution_ids
+
+    rec = establish()
+    login(client, city.doctor)
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as q:
+            assert client.get(f"/records/{rec.number}/").status_code == 200
+        assert sum('"path" LIKE' in x["sql"] for x in q.captured_queries) == 1
+    # outside a request nothing is kept
+    with CaptureQueriesContext(connection) as q:
+        visible_institution_ids(city.doctor)
+        visible_institution_ids(city.doctor)
+    assert len(q.captured_queries) == 2
+
+
+STALE = "This action no longer applies: the record has changed since this page was opened."
+
+
+def lazy(body: str, key: str, url: str) -> bool:
+    """The page holds the <details> of action `key`, closed, fetching its form from `url` when it opens."""
+    return re.search(rf'<details id="action-{key}" [^>]*hx-get="{re.escape(url)}" hx-trigger="toggle once"', body) \
+        is not None
+
+
+def test_program_forms_load_when_opened(client, city, establish):
+    """The enrol and end-management forms of the programs panel load like the lifecycle ones."""
+    from jkda.programs import actions as program_actions
+
+    rec = establish()
+    enrolment = program_actions.enrol(city.doctor, rec, "hypertension", on=today())
+    login(client, city.doctor)
+    url = f"/records/{rec.number}"
+    body = html(client.get(f"{url}/"))
+    assert lazy(body, "enrol", f"{url}/programs/enrol/form/") and 'id="enrol-form"' not in body
+    assert lazy(body, f"exit-{enrolment.pk}", f"{url}/programs/{enrolment.pk}/exit/form/")
+    assert 'class="exit-form"' not in body
+    fragment = html(client.get(f"{url}/programs/enrol/form/"))
+    assert 'id="enrol-form"' in fragment and 'value="diabetes"' in fragment
+    fragment = html(client.get(f"{url}/programs/{enrolment.pk}/exit/form/"))
+    assert f'action="{url}/programs/{enrolment.pk}/exit/"' in fragment and 'name="exit_reason"' in fragment
+    body = html(client.get(f"{url}/?open=exit-{enrolment.pk}"))
+    assert f'<details id="action-exit-{enrolment.pk}" class="noprint" open>' in body and 'class="exit-form"' in body
+    assert 'id="enrol-form"' not in body
+    assert 'id="enrol-form"' in html(client.get(f"{url}/?open=enrol"))
+    # ended elsewhere since the page was opened: the stale form says so; another record's enrolment is a 404
+    client.post(f"{url}/programs/{enrolment.pk}/exit/", {"exited_on": today().isoformat(), "exit_reason": "3"})
+    enrolment.refresh_from_db()
+    assert not enrolment.is_active
+    stale = html(client.get(f"{url}/programs/{enrolment.pk}/exit/form/"))
+    assert zh(STALE) in stale and "<form" not in stale
+    other = establish()
+    assert client.get(f"/records/{other.number}/programs/{enrolment.pk}/exit/form/").status_code == 404
+    client.logout()
+    login(client, city.bureau_user)
+    assert client.get(f"{url}/programs/enrol/form/").status_code == 403
+
+
 def test_action_forms_load_when_opened(client, city, establish):
     """The lifecycle forms are not rendered with the page: htmx fetches each when its <details> opens, and
     `?open=<name>` (the link inside, for a browser without scripts) renders the page with that form open."""
@@ -453,7 +516,7 @@ def test_action_forms_load_when_opened(client, city, establish):
     url = f"/records/{rec.number}"
     body = html(client.get(f"{url}/"))
     for name in ("transfer", "close"):
-        assert f'id="action-{name}" hx-get="{url}/action/{name}/" hx-trigger="toggle once"' in body
+        assert lazy(body, name, f"{url}/action/{name}/")
         assert f'id="{name}-form"' not in body and f'href="?open={name}#action-{name}"' in body
     assert 'id="action-reopen"' not in body
     # the fragment: the form itself, with every clinical institution to transfer to
@@ -463,7 +526,7 @@ def test_action_forms_load_when_opened(client, city, establish):
     assert 'id="close-form"' in html(client.get(f"{url}/action/close/"))
     # without scripts: the page with that form open
     body = html(client.get(f"{url}/?open=close"))
-    assert '<details id="action-close" open>' in body and 'id="close-form"' in body
+    assert '<details id="action-close" class="noprint" open>' in body and 'id="close-form"' in body
     assert 'id="transfer-form"' not in body
     assert 'id="transfer-form"' not in html(client.get(f"{url}/?open=nonsense"))
     assert client.get(f"{url}/action/nonsense/").status_code == 404
@@ -471,9 +534,9 @@ def test_action_forms_load_when_opened(client, city, establish):
     # the record closed in another tab: the reopen form is offered, a stale close form says to reload
     client.post(f"{url}/close/", {"close-reason": "1", "close-closed_on": today().isoformat()})
     stale = html(client.get(f"{url}/action/close/"))
-    assert zh("The record's status has changed since this page was opened.") in stale and "<form" not in stale
+    assert zh(STALE) in stale and "<form" not in stale
     assert 'id="reopen-form"' in html(client.get(f"{url}/action/reopen/"))
-    assert 'id="action-reopen" hx-get=' in html(client.get(f"{url}/"))
+    assert lazy(html(client.get(f"{url}/")), "reopen", f"{url}/action/reopen/")
     # a record out of the user's scope: the same 404 as its page
     other = establish(institution=city.hospital, actor=city.town_doctor, village=city.v3)
     assert client.get(f"/records/{other.number}/action/transfer/").status_code == 404

@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "jkda.access.audit.AuditContextMiddleware",
+    "jkda.access.scope.ScopeMemoMiddleware",
     "jkda.access.security.SecurityPolicyMiddleware",
     "jkda.access.policy.AccessPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -15,12 +15,14 @@ Views and API endpoints fetch personal data only through `restrict()` / `visible
 
 from __future__ import annotations
 
+import contextvars
+
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from jkda.regions.models import Institution
 
-from .roles import ASSESSOR, BUREAU, Perm, has, roles_with
+from .roles import ASSESSOR, BUREAU, Perm, has, permissions, roles_with
 
 
 def _subtree_ids(institutions) -> list[int]:
@@ -49,8 +51,35 @@ def scope_root(user) -> Institution | None:
     return inst
 
 
+# Within one request the same user's reach is asked for several times (the record, its forms, the action links);
+# ScopeMemoMiddleware keeps the answer for the request's duration. Outside a request nothing is kept.
+_memo: contextvars.ContextVar[dict | None] = contextvars.ContextVar("jkda_scope_memo", default=None)
+
+
+class ScopeMemoMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _memo.set({})
+        try:
+            return self.get_response(request)
+        finally:
+            _memo.reset(token)
+
+
 def visible_institution_ids(user) -> list[int]:
     """Ids of the institutions whose records the user may read (empty: none)."""
+    memo = _memo.get()
+    if memo is None:
+        return _visible_institution_ids(user)
+    key = (user.pk, getattr(user, "role", None), getattr(user, "institution_id", None), permissions(user))
+    if key not in memo:
+        memo[key] = _visible_institution_ids(user)
+    return list(memo[key])
+
+
+def _visible_institution_ids(user) -> list[int]:
     if not has(user, Perm.READ):
         return []
     if user.role == ASSESSOR:

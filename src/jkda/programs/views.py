@@ -9,12 +9,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from jkda.access import audit, exports
 from jkda.access.roles import Perm, has, requires
 from jkda.records.rules import today
-from jkda.web.views import _record, allow, login_required
+from jkda.web.views import _record, action_fragment, allow, lazy_action, login_required
 
 from . import actions
 from .forms import CallForm, EnrolForm, ExitForm, WorklistFilter
@@ -35,6 +37,42 @@ def _form_errors(request, form):
     for errs in form.errors.values():
         for e in errs:
             messages.error(request, e)
+
+
+# The record page's enrol and exit forms load when their <details> opens (see jkda.web.views.lazy_action).
+
+
+def enrol_action(record, open_action: str) -> dict:
+    return lazy_action("enrol", reverse("program_enrol_form", args=[record.number]),
+                       gettext_lazy("Enrol in a program"), "programs/_enrol_form.html",
+                       EnrolForm() if open_action == "enrol" else None)
+
+
+def exit_action(record, enrollment: Enrollment, open_action: str) -> Enrollment:
+    """The enrolment, carrying its "end management" <details> as `exit_action`."""
+    key = f"exit-{enrollment.pk}"
+    enrollment.exit_action = lazy_action(
+        key, reverse("program_exit_form", args=[record.number, enrollment.pk]), gettext_lazy("End management"),
+        "programs/_exit_form.html", ExitForm() if open_action == key else None)
+    return enrollment
+
+
+@requires(Perm.WRITE)
+@login_required
+@allow("GET")
+def enrol_form(request, number):
+    record = _record(request, number)
+    return action_fragment(request, record, record.is_active, "programs/_enrol_form.html", {"form": EnrolForm()})
+
+
+@requires(Perm.WRITE)
+@login_required
+@allow("GET")
+def exit_form(request, number, pk):
+    record = _record(request, number)
+    enrollment = get_object_or_404(Enrollment, pk=pk, record=record)
+    return action_fragment(request, record, record.is_active and enrollment.is_active, "programs/_exit_form.html",
+                           {"form": ExitForm(), "enrollment": enrollment})
 
 
 @requires(Perm.READ)

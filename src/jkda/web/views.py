@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from jkda.access import audit, exports, grants, masking
 from jkda.access.roles import Perm, requires
@@ -216,11 +217,28 @@ def _masked_sections(record: Record, reveal: bool):
                         for n, label, text in line] for line in lines]) for section, lines in sections]
 
 
-# The record's lifecycle actions. Their forms sit in closed <details> and most views never open them, so the page
-# renders a form only when it must show it (re-rendered with errors, or `?open=<name>` as the no-script way); else
-# htmx fetches it from `record_action_form` when its <details> first opens. The transfer form alone lists every
-# clinical institution of the city.
+# The forms of the record page's actions sit in closed <details> and most views never open them, so the page renders
+# a form only when it must show it (re-rendered with its errors, or `?open=<key>`, the link inside the <details> for
+# a browser without scripts); otherwise htmx fetches it when its <details> first opens (`action_fragment`). The
+# transfer form alone lists every clinical institution of the city.
 LIFECYCLE_FORMS = {"transfer": TransferForm, "close": CloseForm, "reopen": ReopenForm}
+LIFECYCLE_SUMMARIES = {"transfer": gettext_lazy("Transfer to another institution"),
+                       "close": gettext_lazy("Close the record"), "reopen": gettext_lazy("Reopen the record")}
+
+
+def lazy_action(key: str, url: str, summary, template: str, form=None) -> dict:
+    """One action's <details> on the record page (web/_lazy_action.html); `form` set: rendered open with it."""
+    return {"key": key, "url": url, "summary": summary, "template": template, "form": form}
+
+
+def action_fragment(request, record: Record, applicable: bool, template: str, context: dict) -> HttpResponse:
+    """An action's form for its <details>, or, when the record has changed since the page was opened so that the
+    action no longer applies, a message saying so."""
+    if not can_write(request.user, record.institution):
+        raise PermissionDenied(_("Your role may view records but not change them."))
+    if not applicable:
+        return render(request, "web/_stale_action.html", {"record": record})
+    return render(request, template, {"record": record, **context})
 
 
 def _lifecycle_actions(record: Record) -> tuple[str, ...]:
@@ -241,8 +259,9 @@ def _record_page(request, record: Record, status: int = 200, reveal: bool = Fals
     resident = record.resident
     writable = can_write(request.user, record.institution)
     open_action = forms.get("open_action", "")
-    lifecycle = [{"name": name, "form": _action_form(record, name, forms.get(f"{name}_form"))
-                  if name == open_action else None}
+    lifecycle = [lazy_action(name, reverse("record_action_form", args=[record.number, name]),
+                             LIFECYCLE_SUMMARIES[name], "web/_lifecycle_form.html",
+                             _action_form(record, name, forms.get(f"{name}_form")) if name == open_action else None)
                  for name in _lifecycle_actions(record)] if writable else []
     context = {
         "record": record,
@@ -255,11 +274,11 @@ def _record_page(request, record: Record, status: int = 200, reveal: bool = Fals
         "household": resident.household if resident.household_id else None,
         "can_write": writable,
         "lifecycle": lifecycle,
-        **{f"{a['name']}_form": a["form"] for a in lifecycle if a["form"] is not None},
+        **{f"{a['key']}_form": a["form"] for a in lifecycle if a["form"] is not None},
         "household_form": forms.get("household_form") or HouseholdCreateForm(
             initial={"address": resident.current_address if reveal else ""}),
         "open_action": open_action,
-        **_service_context(record, writable),
+        **_service_context(record, writable, open_action),
         # a refused action of a user who does not see the action forms (read-only role): say why here
         "action_errors": [] if writable else [
             e for f in forms.values() if hasattr(f, "non_field_errors") for e in f.non_field_errors()],
@@ -267,12 +286,12 @@ def _record_page(request, record: Record, status: int = 200, reveal: bool = Fals
     return render(request, "web/record.html", context, status=status)
 
 
-def _service_context(record: Record, writable: bool) -> dict:
+def _service_context(record: Record, writable: bool, open_action: str = "") -> dict:
     """The record page's services timeline and program panel (services and programs apps)."""
     from jkda.programs.actions import suggested_programs
-    from jkda.programs.forms import EnrolForm, ExitForm
     from jkda.programs.models import Enrollment
     from jkda.programs.registry import program_label, programs
+    from jkda.programs.views import enrol_action, exit_action
     from jkda.records.rules import today
     from jkda.services.base import age_in_days
     from jkda.services.timeline import addable, in_use, timeline
@@ -285,11 +304,11 @@ def _service_context(record: Record, writable: bool) -> dict:
         "timeline": timeline(record),
         "in_use": in_use(record, on),
         "service_links": addable(record, on) if writable else [],
-        "enrollments": list(Enrollment.objects.filter(record=record).order_by("-exited_on", "program")),
+        "enrollments": [exit_action(record, e, open_action) for e in
+                        Enrollment.objects.filter(record=record).order_by("-exited_on", "program")],
         "suggested": [program_label(c) for c in suggested_programs(record)] if writable else [],
         "age_programs": age_programs,
-        "enrol_form": EnrolForm(),
-        "exit_form": ExitForm(),
+        "enrol_action": enrol_action(record, open_action),
     }
 
 
@@ -310,12 +329,11 @@ def record_detail(request, number):
         audit.log("read", obj=record, detail=granted or None)
         if granted:
             messages.info(request, grants.reading_notice(granted["grant"]))
-    # `?open=<action>`: that action's form already open (the link inside its <details> when scripts are off)
-    opened = request.GET.get("open", "")
-    return _record_page(request, record, reveal=reveal, open_action=opened if opened in LIFECYCLE_FORMS else "")
+    # `?open=<key>`: that action's form already open (the link inside its <details> when scripts are off)
+    return _record_page(request, record, reveal=reveal, open_action=request.GET.get("open", "")[:30])
 
 
-@requires(Perm.READ)
+@requires(Perm.WRITE)
 @login_required
 @allow("GET")
 def record_action_form(request, number, name):
@@ -323,13 +341,9 @@ def record_action_form(request, number, name):
     record = _record(request, number)
     if name not in LIFECYCLE_FORMS:
         raise Http404
-    if not can_write(request.user, record.institution):
-        raise PermissionDenied(_("Your role may view records but not change them."))
-    if name not in _lifecycle_actions(record):
-        # the record was closed or reopened since the page was loaded
-        return render(request, "web/_stale_action.html", {"record": record})
-    return render(request, "web/_lifecycle_form.html", {
-        "record": record, "action": {"name": name, "form": _action_form(record, name)}})
+    applicable = name in _lifecycle_actions(record)  # else closed or reopened since the page was loaded
+    return action_fragment(request, record, applicable, "web/_lifecycle_form.html",
+                           {"name": name, "form": _action_form(record, name) if applicable else None})
 
 
 @requires(Perm.WRITE)
