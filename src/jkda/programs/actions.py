@@ -85,10 +85,12 @@ def exit_program(actor, enrollment: Enrollment, *, on: dt.date, reason: str, not
     return enrollment
 
 
-def suggested_programs(record: Record) -> list[str]:
-    """Programs the diagnoses on the personal basic information form point to, not yet enrolled."""
+def suggested_programs(record: Record, active: set[str] | None = None) -> list[str]:
+    """Programs the diagnoses on the personal basic information form point to, not yet enrolled (`active`: the
+    programs the record is enrolled in, when the caller has read them)."""
     codes = {str(d.get("code")) for d in (record.resident.past_diseases or []) if isinstance(d, dict)}
-    active = set(Enrollment.objects.active().filter(record=record).values_list("program", flat=True))
+    if active is None:
+        active = set(Enrollment.objects.active().filter(record=record).values_list("program", flat=True))
     return [p.code for p in PROGRAMS.values()
             if not p.by_age and p.code not in active and codes & set(p.diagnosis_codes)]
 

@@ -56,8 +56,9 @@ def timeline(record: Record) -> list[Entry]:
     return entries
 
 
-def addable(record: Record, on: dt.date) -> list[tuple[str, str]]:
-    """(kind, title) of the forms that can be recorded for this record today: open record, age, enrolment."""
+def addable(record: Record, on: dt.date, enrolled: set[str] | None = None) -> list[tuple[str, str]]:
+    """(kind, title) of the forms that can be recorded for this record today: open record, age, enrolment
+    (`enrolled`: the programs the record is enrolled in, when the caller has read them)."""
     from django.core.exceptions import ValidationError
 
     from .actions import check_open_and_enrolled
@@ -68,7 +69,8 @@ def addable(record: Record, on: dt.date) -> list[tuple[str, str]]:
     from jkda.programs.models import Enrollment
 
     days = age_in_days(record.resident.birth_date, on)
-    enrolled = set(Enrollment.objects.active().filter(record=record).values_list("program", flat=True))
+    if enrolled is None:
+        enrolled = set(Enrollment.objects.active().filter(record=record).values_list("program", flat=True))
     out = []
     for model in service_models():
         if not model.generic_create:

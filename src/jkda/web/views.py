@@ -300,13 +300,14 @@ def _service_context(record: Record, writable: bool, open_action: str = "") -> d
     days = age_in_days(record.resident.birth_date, on)
     age_programs = [str(p.label) for p in programs() if p.by_age and p.extra.get("age_days")
                     and p.extra["age_days"][0] <= days <= p.extra["age_days"][1]]
+    enrollments = list(Enrollment.objects.filter(record=record).order_by("-exited_on", "program"))
+    active = {e.program for e in enrollments if e.is_active}
     return {
         "timeline": timeline(record),
         "in_use": in_use(record, on),
-        "service_links": addable(record, on) if writable else [],
-        "enrollments": [exit_action(record, e, open_action) for e in
-                        Enrollment.objects.filter(record=record).order_by("-exited_on", "program")],
-        "suggested": [program_label(c) for c in suggested_programs(record)] if writable else [],
+        "service_links": addable(record, on, enrolled=active) if writable else [],
+        "enrollments": [exit_action(record, e, open_action) for e in enrollments],
+        "suggested": [program_label(c) for c in suggested_programs(record, active)] if writable else [],
         "age_programs": age_programs,
         "enrol_action": enrol_action(record, open_action),
     }
