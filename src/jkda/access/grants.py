@@ -370,8 +370,12 @@ def open_grants(user, now=None) -> dict[int, int]:
     if user is None or not getattr(user, "is_authenticated", False) or not user.pk:
         return {}
     now = _now(now)
-    if AccessRequest.objects.filter(applicant=user, status=S.ACTIVE, ends_at__lte=now).exists():
+    # one query in the usual case (no active grant at all): the user's active grants' periods
+    periods = list(AccessRequest.objects.filter(applicant=user, status=S.ACTIVE).values_list("starts_at", "ends_at"))
+    if any(ends <= now for _starts, ends in periods):
         expire_due(applicant=user, now=now)
+    if not any(starts <= now < ends for starts, ends in periods):
+        return {}
     rows = AccessRequestItem.objects.filter(
         request__applicant=user, request__status=S.ACTIVE, request__starts_at__lte=now, request__ends_at__gt=now,
     ).values_list("record_id", "request_id")
