@@ -19,8 +19,10 @@ server would run one worker per core); each user has its own connection and runs
 back to back, or with --think-ms between two searches. Think times are drawn from an exponential distribution with
 that mean and each user starts at a random moment within the first one (--think fixed: every user pauses exactly
 --think-ms and all start at once, so that the 50 searches arrive together, wave after wave). --switch-ms sets the
-server processes' interpreter switch interval (sys.setswitchinterval; Python's default is 5 ms). Times are
-reported, never asserted.
+server processes' interpreter switch interval (sys.setswitchinterval; Python's default is 5 ms). --server-threads N
+models a WSGI server's bounded pool (`jkda serve --threads 8`): each process runs the users' queries on N threads,
+so a query may wait for a free thread (counted in its time) instead of every user's thread contending for the
+interpreter at once. Times are reported, never asserted.
 """
 
 from __future__ import annotations
@@ -106,8 +108,10 @@ def _baseline(ids: list[int]) -> list[float]:
 
 
 def _load(users: dict[str, int], sessions: list[list[tuple[str, str, str]]], think_ms: float, think: str = "exp",
-          switch_ms: float | None = None, seed: int = 1) -> list[tuple]:
-    """One server process: a thread per concurrent user, each with its own connection, running its queries."""
+          switch_ms: float | None = None, seed: int = 1, server_threads: int = 0) -> list[tuple]:
+    """One server process: a thread per concurrent user, each with its own connection, running its queries; or,
+    with server_threads, the users' threads hand each query to a pool of that many threads (a WSGI server's, as
+    `jkda serve --threads 8` runs) and wait for it: the time then includes the wait for a free thread."""
     from django.db import connection
 
     from jkda.regions.models import Staff
@@ -117,6 +121,14 @@ def _load(users: dict[str, int], sessions: list[list[tuple[str, str, str]]], thi
     staff = {name: Staff.objects.get(pk=pk) for name, pk in users.items()}
     connection.close()
     out, lock = [], threading.Lock()
+    server = ThreadPoolExecutor(max_workers=server_threads) if server_threads else None
+
+    def serve(user, q, kind):
+        if server is None:
+            return _run_one(user, q, kind)
+        started = time.perf_counter()
+        _ms, hits = server.submit(_run_one, user, q, kind).result()
+        return (time.perf_counter() - started) * 1000, hits
 
     def session(numbered):
         from django.db import connection as conn
@@ -128,7 +140,7 @@ def _load(users: dict[str, int], sessions: list[list[tuple[str, str, str]]], thi
             time.sleep(rng.uniform(0, think_ms) / 1000)  # users do not all start in the same instant
         for user_name, kind, q in jobs:
             at = time.monotonic()  # one clock for all processes (CLOCK_MONOTONIC)
-            ms, hits = _run_one(staff[user_name], q, kind)
+            ms, hits = serve(staff[user_name], q, kind)
             mine.append((user_name, kind, ms, hits, at, (seed, k)))  # a user of this process
             if think_ms:
                 time.sleep((rng.expovariate(1 / think_ms) if think == "exp" else think_ms) / 1000)
@@ -138,6 +150,8 @@ def _load(users: dict[str, int], sessions: list[list[tuple[str, str, str]]], thi
 
     with ThreadPoolExecutor(max_workers=max(1, len(sessions))) as pool:
         list(pool.map(session, enumerate(sessions)))
+    if server is not None:
+        server.shutdown()  # its threads' connections close with them
     return out
 
 
@@ -155,6 +169,10 @@ def main(argv=None) -> None:
                              "start (default), or exactly --think-ms with every user starting at once")
     parser.add_argument("--switch-ms", type=float, default=None,
                         help="sys.setswitchinterval of the server processes, in ms (default: Python's 5 ms)")
+    parser.add_argument("--server-threads", type=int, default=0,
+                        help="each server process runs the users' queries on a pool of this many threads (as "
+                             "`jkda serve --threads 8` does) instead of one thread per user; times include the wait "
+                             "for a free thread (0: a thread per user)")
     parser.add_argument("--think-ms", type=float, default=0,
                         help="pause of each concurrent user between two searches (0: back to back, the worst case)")
     args = parser.parse_args(argv)
@@ -248,13 +266,14 @@ def main(argv=None) -> None:
         connection.close()  # the children open their own connections
         started = time.perf_counter()
         if procs == 1:
-            rows = _load(users, shares[0], args.think_ms, args.think, args.switch_ms, args.seed)
+            rows = _load(users, shares[0], args.think_ms, args.think, args.switch_ms, args.seed, args.server_threads)
         else:
             import multiprocessing
 
             with multiprocessing.get_context("fork").Pool(procs) as pool:
                 rows = [r for part in pool.starmap(_load, [(users, share, args.think_ms, args.think, args.switch_ms,
-                                                            args.seed * 10 + i) for i, share in enumerate(shares)])
+                                                            args.seed * 10 + i, args.server_threads)
+                                                           for i, share in enumerate(shares)])
                         for r in part]
         wall = time.perf_counter() - started
         loaded: dict[tuple[str, str], list[tuple[float, int]]] = defaultdict(list)
@@ -273,6 +292,8 @@ def main(argv=None) -> None:
                  f"searches" if args.think_ms else ", back to back")
         if args.switch_ms:
             pause += f", switch interval {args.switch_ms:g} ms"
+        if args.server_threads:
+            pause += f", {args.server_threads} server threads per process"
         report(f"{args.threads} concurrent users in {procs} process(es){pause}", loaded,
                f"{len(rows)} queries in {wall:.1f} s = {len(rows) / wall:,.0f} queries/s; all queries: p50 "
                f"{pct(every, .5):.1f} ms, p95 {pct(every, .95):.1f} ms")

@@ -391,6 +391,19 @@ def test_nav_link_for_bureau_staff_only(data, client):
     assert 'id="nav-notice"' not in client.get("/indicators/ranking/").content.decode()
 
 
+def test_nav_links_follow_a_changed_role_at_once(data, client):
+    """The header's links are worked out once per role (web.context): a user given another role sees that role's
+    links on the next page, and the previous role's are not left behind."""
+    client.force_login(data.doctor)
+    assert 'id="nav-notice"' not in client.get("/indicators/ranking/").content.decode()
+    data.doctor.role = "bureau"
+    data.doctor.save(update_fields=["role"])
+    assert 'id="nav-notice"' in client.get("/indicators/ranking/").content.decode()
+    data.doctor.role = "doctor"
+    data.doctor.save(update_fields=["role"])
+    assert 'id="nav-notice"' not in client.get("/indicators/ranking/").content.decode()
+
+
 def test_ranking_page_is_scoped(data, client):
     client.force_login(data.doctor)  # 长桥社区卫生服务中心: itself and its station
     r = client.get("/indicators/ranking/", {"indicator": IND, "period": str(year()), "level": "institution"})

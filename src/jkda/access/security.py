@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import time
 
 from django import forms
@@ -21,8 +22,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_otp import device_classes
 from django_otp import login as otp_login
-from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from jkda.access.roles import AUTHENTICATED, requires
@@ -35,8 +36,20 @@ ADMIN_ROLES = {"sysadmin", "secadmin", "auditor"}
 EXEMPT_PREFIXES = ("/account/", "/logout/", "/login/", "/static/", "/i18n/")
 
 
+@functools.cache
+def _device_models() -> tuple:
+    """The installed kinds of second-factor device (django_otp.device_classes walks every model of every app to
+    find them: on each request, were it asked there)."""
+    return tuple(device_classes())
+
+
+def has_confirmed_device(user) -> bool:
+    """django_otp.user_has_device(user, confirmed=True) in one EXISTS per kind of device, nothing loaded."""
+    return any(model.objects.filter(user_id=user.pk, confirmed=True).exists() for model in _device_models())
+
+
 def needs_second_factor(user) -> bool:
-    return user.is_superuser or getattr(user, "role", None) in ADMIN_ROLES or user_has_device(user, confirmed=True)
+    return user.is_superuser or getattr(user, "role", None) in ADMIN_ROLES or has_confirmed_device(user)
 
 
 class SessionIdleMiddleware:
@@ -70,8 +83,8 @@ class SecurityPolicyMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and not request.path.startswith(EXEMPT_PREFIXES):
             target = None
-            if needs_second_factor(user) and not user.is_verified():
-                target = "otp_verify" if user_has_device(user, confirmed=True) else "otp_setup"
+            if not user.is_verified() and needs_second_factor(user):  # a verified session asks nothing more
+                target = "otp_verify" if has_confirmed_device(user) else "otp_setup"
                 message = _("A second factor (one-time code) is required for this account.")
             elif password_expired(user):
                 target = "password_change"

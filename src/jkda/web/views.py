@@ -87,8 +87,8 @@ def can_write(user, institution) -> bool:
 
 def _record(request, number: str) -> Record:
     """A record the user may see, else 404 (the same 404 whether it does not exist or is out of scope)."""
-    qs = base_queryset(request.user).select_related("resident__household", "responsible_doctor",
-                                                    "established_by_institution")
+    # the page shows the doctor's name from the record's own copy (responsible_doctor_name): no join on the staff
+    qs = base_queryset(request.user).select_related("resident__household")
     return get_object_or_404(qs, number=number)
 
 
