@@ -118,6 +118,44 @@ def test_verify_finds_a_changed_and_a_deleted_entry(city, establish):
     assert not result.ok and any(f"does not follow entry {ids[2]}" in p for p in result.problems)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_appends_keep_one_unbroken_chain(city):
+    """Eight threads, each with its own connection, append at once (as page views do): every entry follows the one
+    before it, each hash is what verify() computes in Python (on PostgreSQL the INSERT computes it), nothing lost."""
+    import threading
+
+    errors, returned = [], []
+    barrier = threading.Barrier(8)
+
+    def worker(k):
+        try:
+            barrier.wait()
+            for i in range(6):
+                entry = audit.log("read", user=city.doctor, object_type="records.record", object_id=f"{k}-{i}",
+                                  detail={"k": k, "名": "张三丰"}, ip="10.0.0.1")
+                returned.append((entry.pk, entry.prev_hash, entry.hash))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    before = AuditEntry.objects.count()
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    stored = entries()
+    assert len(stored) == before + 48
+    assert sorted(returned) == sorted((e.pk, e.prev_hash, e.hash) for e in stored[before:])
+    for prev, entry in zip(stored, stored[1:], strict=False):
+        assert entry.prev_hash == prev.hash
+        assert entry.hash == audit.entry_hash(prev.hash, entry)
+    assert sorted(e.object_id for e in stored[before:]) == sorted(f"{k}-{i}" for k in range(8) for i in range(6))
+    assert audit.verify().ok
+
+
 def test_the_trail_refuses_edits_and_deletes_through_the_orm(city):
     e = audit.log("read", object_type="x", object_id="1")
     with pytest.raises(PermissionError):

@@ -90,6 +90,9 @@ def log(action: str, *, user=None, obj=None, object_type: str = "", object_id: s
         actor_name=(user.get_username() if authenticated else "")[:150], ip=(ip or "")[:64], action=action,
         object_type=object_type[:40], object_id=str(object_id)[:64], detail=detail or "", outcome=outcome,
     )
+    if connection.vendor == "postgresql":
+        _append_postgresql(entry)
+        return entry
     with transaction.atomic():
         _lock()
         last = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first() or ""
@@ -97,6 +100,29 @@ def log(action: str, *, user=None, obj=None, object_type: str = "", object_id: s
         entry.hash = entry_hash(last, entry)
         entry.save()
     return entry
+
+
+def _append_postgresql(entry: AuditEntry) -> None:
+    """On PostgreSQL the lock is held across round trips to the server, and every page view appends: so the chain
+    hash (entry_hash: SHA-256 of the previous hash, a newline and the entry's content, in hex) is computed by the
+    INSERT itself from the last entry, and the lock covers one statement and the commit, with no Python in between
+    that could wait for the interpreter while the other requests queue behind the lock."""
+    fields = [f for f in AuditEntry._meta.concrete_fields if f.attname not in ("id", "prev_hash", "hash")]
+    qn = connection.ops.quote_name
+    table = qn(AuditEntry._meta.db_table)
+    columns = ", ".join(qn(f.column) for f in fields)
+    values = ", ".join(["%s"] * len(fields))
+    sql = (f"INSERT INTO {table} ({columns}, prev_hash, hash) "
+           f"SELECT {values}, p.h, encode(sha256(convert_to(p.h || E'\\n' || %s, 'UTF8')), 'hex') "
+           f"FROM (SELECT COALESCE((SELECT hash FROM {table} ORDER BY id DESC LIMIT 1), '') AS h) p "
+           f"RETURNING id, prev_hash, hash")
+    params = [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in fields] + [_content(entry)]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])  # before the INSERT's snapshot
+        cursor.execute(sql, params)
+        entry.id, entry.prev_hash, entry.hash = cursor.fetchone()
+    entry._state.adding = False
+    entry._state.db = connection.alias
 
 
 @dataclass
