@@ -116,8 +116,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    # Connections are kept between requests (CONN_MAX_AGE 60, as on PostgreSQL): a new SQLite connection reads the
-    # whole schema (hundreds of tables and indexes) again on its first statement, a few milliseconds per request.
+    # Connections are kept between requests (CONN_MAX_AGE 60, as on PostgreSQL): a new SQLite connection runs the
+    # PRAGMAs above and reads the whole schema (hundreds of tables and indexes) again on its first statement.
     # Tests use a real file (not shared-cache memory) so concurrent connections lock as in production.
     DATABASES["default"]["TEST"] = {
         "NAME": os.environ.get("JKDA_TEST_SQLITE")
