@@ -67,6 +67,22 @@ def _queries(records, rng: random.Random) -> list[tuple[str, str]]:
 
 
 _clients = threading.local()
+_handlers: dict[int, object] = {}  # per process: its request handler, shared by its clients as a WSGI server's
+_handler_lock = threading.Lock()
+
+
+def _shared_handler():
+    """One handler per process with its middleware loaded once. A test client builds its own handler, which loads
+    the whole middleware chain on its first request (WhiteNoise indexes every static file, about 2,700): with a
+    client per user and thread that happened dozens of times during the load run and showed as its slowest pages."""
+    from django.test.client import ClientHandler
+
+    with _handler_lock:
+        if os.getpid() not in _handlers:
+            handler = ClientHandler()
+            handler.load_middleware()
+            _handlers[os.getpid()] = handler
+        return _handlers[os.getpid()]
 
 
 def _page_client(user):
@@ -75,8 +91,10 @@ def _page_client(user):
 
     clients = _clients.__dict__.setdefault("by_user", {})
     if user.pk not in clients:
-        clients[user.pk] = Client()
-        clients[user.pk].force_login(user)
+        client = Client()
+        client.handler = _shared_handler()
+        client.force_login(user)
+        clients[user.pk] = client
     return clients[user.pk]
 
 
