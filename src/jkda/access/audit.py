@@ -93,8 +93,7 @@ def log(action: str, *, user=None, obj=None, object_type: str = "", object_id: s
     if connection.vendor == "postgresql":
         _append_postgresql(entry)
         return entry
-    with transaction.atomic():
-        _lock()
+    with transaction.atomic():  # on SQLite, BEGIN IMMEDIATE: the write lock is the chain's lock
         last = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first() or ""
         entry.prev_hash = last
         entry.hash = entry_hash(last, entry)
@@ -118,7 +117,7 @@ def _append_postgresql(entry: AuditEntry) -> None:
            f"RETURNING id, prev_hash, hash")
     params = [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in fields] + [_content(entry)]
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])  # before the INSERT's snapshot
+        _lock()  # a statement of its own, before the INSERT's snapshot
         cursor.execute(sql, params)
         entry.id, entry.prev_hash, entry.hash = cursor.fetchone()
     entry._state.adding = False
