@@ -717,3 +717,11 @@ def test_compact_select_renders_what_django_select_renders(city):
         compact = CompactSelect(attrs=attrs, choices=choices).render("to", value)
         assert re.sub(r">\s+<", "><", plain).strip() == compact.strip()
     assert f'<option value="{chosen}" selected>' in CompactSelect(choices=choices).render("to", chosen)
+    # option groups, and a model choice field's values (the search filters' institution list)
+    grouped = [("", "全部"), ("甲 <组>", [(1, "一"), (2, "二 & 三")]), (3, "四")]
+    models = forms.ModelChoiceField(Institution.objects.order_by("pk"), empty_label="全部").choices
+    for options, value in ((grouped, 2), (grouped, None), (models, str(choices[3][0])), (models, "")):
+        plain = forms.Select(choices=options).render("g", value)
+        compact = CompactSelect(choices=options).render("g", value)
+        assert re.sub(r">\s+<", "><", plain).strip() == compact.strip()
+        assert compact.count(" selected") == 1  # the value, or the empty choice as Django marks it

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape  # what django.utils.html.escape calls, without its lazy-string wrapper
+
 from django import forms
 from django.db.models import Q
 from django.forms.utils import flatatt
@@ -27,7 +29,7 @@ AGE_BANDS = {
 
 def visible_institutions(user):
     ids = visible_institution_ids(user)
-    qs = Institution.objects.filter(kind__in=Institution.CLINICAL_KINDS).select_related("division__parent")
+    qs = Institution.objects.filter(kind__in=Institution.CLINICAL_KINDS)
     return qs.filter(id__in=ids).order_by("path", "code")
 
 
@@ -45,23 +47,53 @@ def visible_villages(user):
     return villages.filter(cond)
 
 
+class CompactSelect(forms.Select):
+    """A select that writes its markup in Python: Django's includes two templates per option and builds a dict of
+    attributes for each, and the lists here are long (the transfer form lists every clinical institution of the
+    city, 200; the city bureau's search filters every institution and a thousand villages)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        """The markup of Django's select.html (whitespace aside), options straight from the choices."""
+        selected = set(self.format_value(value))
+        final = self.build_attrs(self.attrs, attrs)
+        if self.allow_multiple_selected:
+            final["multiple"] = True
+
+        def option(v, label) -> str:
+            v = "" if v is None else str(v)
+            return (f'<option value="{escape(v)}"{" selected" if v in selected else ""}>'
+                    f"{escape(str(label))}</option>")
+
+        parts = [format_html('<select name="{}"{}>', name, flatatt(final))]
+        for v, label in self.choices:
+            if isinstance(label, (list, tuple)):  # an option group: (group name, [(value, label), ...])
+                parts.append(format_html('<optgroup label="{}">', v))
+                parts.extend(option(gv, gl) for gv, gl in label)
+                parts.append("</optgroup>")
+            else:
+                parts.append(option(v, label))
+        parts.append("</select>")
+        return mark_safe("".join(parts))  # noqa: S308 - every value and label above is escaped
+
+
 class FilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=50)
     status = forms.ChoiceField(label=_("Status"), required=False,
                                choices=[("", _("All")), *Record.Status.choices])
+    # CompactSelect: the city bureau's lists hold every institution and village of the city
     institution = forms.ModelChoiceField(Institution.objects.none(), label=_("Institution"), required=False,
-                                         empty_label=_("All"))
+                                         empty_label=_("All"), widget=CompactSelect)
     sex = forms.ChoiceField(label=_("Sex"), required=False)
     age = forms.ChoiceField(label=_("Age"), required=False,
                             choices=[("", _("All")), *[(k, k.replace("-", "–") if not k.endswith("-")
                                                         else k[:-1] + "+") for k in AGE_BANDS]])
-    village = forms.ChoiceField(label=_("Village"), required=False)
+    village = forms.ChoiceField(label=_("Village"), required=False, widget=CompactSelect)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["institution"].queryset = visible_institutions(user)
         self.fields["sex"].choices = [("", _("All")), *V.SEX.choices()]
-        self.fields["village"].choices = [("", _("All")), *[(v.code, v.name) for v in visible_villages(user)]]
+        self.fields["village"].choices = [("", _("All")), *visible_villages(user).values_list("code", "name")]
         self.fields["q"].widget.attrs.update({"id": "q", "type": "search", "autocomplete": "off", "autofocus": True,
                                               "placeholder": _("Name, pinyin initials, ID number, phone or record "
                                                                "number")})
@@ -77,26 +109,6 @@ class FilterForm(forms.Form):
         if data.get("age") in AGE_BANDS:
             kwargs["age_min"], kwargs["age_max"] = AGE_BANDS[data["age"]]
         return kwargs
-
-
-class CompactSelect(forms.Select):
-    """A select that writes its markup in Python: Django's includes two templates per option, and the transfer form
-    on every record page lists every clinical institution of the city (200 in a city: 400 template includes, most
-    of the page's rendering time)."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        """The markup of Django's select.html (whitespace aside)."""
-        widget = self.get_context(name, value, attrs)["widget"]
-        parts = [format_html('<select name="{}"{}>', widget["name"], flatatt(widget["attrs"]))]
-        for group_name, options, _index in widget["optgroups"]:
-            if group_name:
-                parts.append(format_html('<optgroup label="{}">', group_name))
-            parts.extend(format_html('<option value="{}"{}>{}</option>', str(o["value"]), flatatt(o["attrs"]),
-                                     o["label"]) for o in options)
-            if group_name:
-                parts.append("</optgroup>")
-        parts.append("</select>")
-        return mark_safe("".join(parts))  # noqa: S308 - every part above is escaped by format_html
 
 
 class TransferForm(forms.Form):
