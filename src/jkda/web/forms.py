@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from html import escape  # what django.utils.html.escape calls, without its lazy-string wrapper
 
 from django import forms
@@ -45,6 +46,10 @@ def visible_villages(user):
     for prefix in prefixes:
         cond |= Q(code__startswith=prefix)
     return villages.filter(cond)
+
+
+def _village_choices(user) -> list[tuple[str, str]]:
+    return [("", _("All")), *visible_villages(user).values_list("code", "name")]
 
 
 class CompactSelect(forms.Select):
@@ -93,7 +98,9 @@ class FilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["institution"].queryset = visible_institutions(user)
         self.fields["sex"].choices = [("", _("All")), *V.SEX.choices()]
-        self.fields["village"].choices = [("", _("All")), *visible_villages(user).values_list("code", "name")]
+        # a callable, read once per form: the villages are read when the list is drawn or a village is checked, not
+        # for the results alone (htmx asks for those as the user types)
+        self.fields["village"].choices = functools.cache(functools.partial(_village_choices, user))
         self.fields["q"].widget.attrs.update({"id": "q", "type": "search", "autocomplete": "off", "autofocus": True,
                                               "placeholder": _("Name, pinyin initials, ID number, phone or record "
                                                                "number")})
