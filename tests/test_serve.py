@@ -1,0 +1,143 @@
+"""`jkda serve`: the real server in a subprocess, one process or several sharing the port."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+
+pytestmark = pytest.mark.django_db(transaction=True)  # the server's processes read what the test committed
+
+
+def _database_url() -> str:
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{s['NAME']}"
+    return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, *args: str):
+        self.port = _free_port()
+        env = dict(os.environ, DATABASE_URL=_database_url(), JKDA_SECRET_KEY=settings.SECRET_KEY)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "jkda.cli", "serve", "--port", str(self.port), *args],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def wait_for(self, pattern: str, timeout: float = 60) -> re.Match:
+        deadline = time.monotonic() + timeout
+        seen = []
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.5)
+            except queue.Empty:
+                if self.proc.poll() is not None and self.lines.empty():
+                    break
+                continue
+            seen.append(line)
+            m = re.search(pattern, line)
+            if m:
+                return m
+        raise AssertionError(f"no line matching {pattern!r}; the server said: {seen}")
+
+    def get(self, path: str, cookie: str = "") -> tuple[int, str]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+            response = conn.getresponse()
+            return response.status, response.read().decode()
+        finally:
+            conn.close()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_workers_share_the_port_a_dead_one_is_replaced_and_all_stop_together(city):
+    client = Client()
+    client.force_login(city.doctor)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    server = Server("--workers", "2", "--threads", "2")
+    try:
+        first = int(server.wait_for(r"工作进程 (\d+) 已启动").group(1))
+        second = int(server.wait_for(r"工作进程 (\d+) 已启动").group(1))
+        assert first != second and _alive(first) and _alive(second)
+        for _i in range(6):  # each on a new connection: whichever worker accepts it answers the same
+            status, body = server.get("/login/")
+            assert status == 200 and "登录" in body
+            status, body = server.get("/", cookie)  # a logged-in page: each worker has its own database connection
+            assert status == 200 and "居民" in body and city.doctor.full_name in body
+
+        os.kill(first, signal.SIGKILL)
+        m = server.wait_for(r"工作进程 (\d+) 已停止（信号 9），正在启动新的工作进程")
+        assert int(m.group(1)) == first
+        third = int(server.wait_for(r"工作进程 (\d+) 已启动").group(1))
+        assert third not in (first, second)
+        for _i in range(4):
+            assert server.get("/", cookie)[0] == 200
+
+        server.proc.send_signal(signal.SIGTERM)
+        assert server.proc.wait(timeout=30) == 0
+        deadline = time.monotonic() + 10
+        while (_alive(second) or _alive(third)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(second) and not _alive(third)
+        with pytest.raises(OSError):
+            server.get("/login/")
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_port_in_use_is_a_message_not_a_traceback(workers):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = dict(os.environ, DATABASE_URL=_database_url())
+        out = subprocess.run([sys.executable, "-m", "jkda.cli", "serve", "--port", str(port), "--workers", workers],
+                             env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1
+    assert f"无法监听 127.0.0.1:{port}" in out.stderr
+    assert "Traceback" not in out.stderr + out.stdout
+
+
+def test_bad_worker_counts_are_refused():
+    out = subprocess.run([sys.executable, "-m", "jkda.cli", "serve", "--workers", "0"],
+                         env=dict(os.environ, DATABASE_URL=_database_url()), capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 1 and "--workers 和 --threads 至少为 1" in out.stderr
