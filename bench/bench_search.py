@@ -173,6 +173,41 @@ def _load(users: dict[str, int], sessions: list[list[tuple[str, str, str]]], thi
     return out
 
 
+def sample(queries: int, seed: int):
+    """The two users (the city bureau and a doctor of the busiest community health service centre) and their
+    queries, sampled with a fixed seed: (rng, total records, max id, doctor, visible ids, scope count, plans) where
+    plans maps "city_bureau" / "doctor" to (Staff, [(kind, query), ...])."""
+    from jkda.access.scope import visible_institution_ids
+    from jkda.records.models import Record
+    from jkda.regions.models import Institution, Staff
+
+    total = Record.objects.count()
+    if not total:
+        sys.exit("the database holds no records: run bench/bench_synth.py first")
+    rng = random.Random(seed)
+    max_id = Record.objects.order_by("-id").values_list("id", flat=True).first()
+
+    # users: the city bureau (masked, the whole city) and a doctor of the busiest community health service centre;
+    # administrators read no records whatever is_superuser says (access.roles)
+    admin = Staff.objects.filter(role="bureau", institution__division__level="city").order_by("id").first()
+    if admin is None:
+        sys.exit("no city bureau account: build the database with bench/bench_synth.py")
+    centre_ids = list(Institution.objects.filter(kind="chc").values_list("id", flat=True))
+    busiest = max(centre_ids, key=lambda i: Record.objects.filter(institution_id=i).count())
+    doctor = Staff.objects.filter(institution_id=busiest, role="doctor").order_by("id").first()
+    visible = visible_institution_ids(doctor)
+    doctor_scope = Record.objects.filter(institution_id__in=visible)
+    scope_count = doctor_scope.count()
+
+    admin_records = list(Record.objects.select_related("resident").filter(
+        id__in=rng.sample(range(1, max_id + 1), min(queries, max_id))))
+    scope_ids = list(doctor_scope.order_by("id").values_list("id", flat=True))
+    doctor_records = list(Record.objects.select_related("resident").filter(
+        id__in=rng.sample(scope_ids, min(queries, len(scope_ids)))))
+    plans = {"city_bureau": (admin, _queries(admin_records, rng)), "doctor": (doctor, _queries(doctor_records, rng))}
+    return rng, total, max_id, doctor, visible, scope_count, plans
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenario", default="L", choices=["S", "M", "L"],
@@ -206,34 +241,8 @@ def main(argv=None) -> None:
     django.setup()
     from django.db import connection
 
-    from jkda.access.scope import visible_institution_ids
-    from jkda.records.models import Record
-    from jkda.regions.models import Institution, Staff
-
-    total = Record.objects.count()
-    if not total:
-        sys.exit("the database holds no records: run bench/bench_synth.py first")
-    rng = random.Random(args.seed)
-    max_id = Record.objects.order_by("-id").values_list("id", flat=True).first()
-
-    # users: the city bureau (masked, the whole city) and a doctor of the busiest community health service centre;
-    # administrators read no records whatever is_superuser says (access.roles)
-    admin = Staff.objects.filter(role="bureau", institution__division__level="city").order_by("id").first()
-    if admin is None:
-        sys.exit("no city bureau account: build the database with bench/bench_synth.py")
-    centre_ids = list(Institution.objects.filter(kind="chc").values_list("id", flat=True))
-    busiest = max(centre_ids, key=lambda i: Record.objects.filter(institution_id=i).count())
-    doctor = Staff.objects.filter(institution_id=busiest, role="doctor").order_by("id").first()
-    visible = visible_institution_ids(doctor)
-    doctor_scope = Record.objects.filter(institution_id__in=visible)
-    scope_count = doctor_scope.count()
-
-    admin_records = list(Record.objects.select_related("resident").filter(
-        id__in=rng.sample(range(1, max_id + 1), min(args.queries, max_id))))
-    scope_ids = list(doctor_scope.order_by("id").values_list("id", flat=True))
-    doctor_records = list(Record.objects.select_related("resident").filter(
-        id__in=rng.sample(scope_ids, min(args.queries, len(scope_ids)))))
-    plans = {"city_bureau": (admin, _queries(admin_records, rng)), "doctor": (doctor, _queries(doctor_records, rng))}
+    rng, total, max_id, doctor, visible, scope_count, plans = sample(args.queries, args.seed)
+    admin = plans["city_bureau"][0]
 
     # warm up (page cache, statement cache), then the baseline
     for _user, queries in plans.values():
