@@ -192,6 +192,39 @@ def test_filters(client, city, establish):
     assert client.get("/", {"status": "nonsense", "age": "x", "page": "abc"}).status_code == 200
 
 
+def test_village_filter_follows_the_institution_when_the_list_is_long(client, city, establish, monkeypatch):
+    """A bureau that sees more villages than the filters list at once chooses an institution first and gets its
+    villages (htmx swaps the list in); a village named in the address still filters without one."""
+    from jkda.web import forms as web_forms
+
+    establish(name="王老汉", id_number=make_id(birth=dt.date(1940, 3, 3)))
+    establish(name="刘小妹", id_number=make_id(male=False, birth=dt.date(2000, 3, 3)), village=city.v2)
+    login(client, city.doctor)  # the centre's area: 2 villages, listed at once
+    page = html(client.get("/"))
+    assert f'value="{city.v1.code}"' in page and f'value="{city.v2.code}"' in page
+
+    monkeypatch.setattr(web_forms, "VILLAGES_LISTED", 2)
+    client.logout()
+    login(client, city.bureau_user)  # the county: 3 villages, more than listed at once
+    page = html(client.get("/"))
+    assert "选择机构后列出其村（居）" in page and f'value="{city.v1.code}"' not in page
+    assert f'hx-get="{reverse("residents_options")}"' in page  # the institution list asks for the villages
+    by_village = html(client.get("/", {"village": city.v2.code}))
+    assert "刘小妹" in by_village and "王老汉" not in by_village
+    assert f'<option value="{city.v2.code}" selected>' in by_village
+
+    options = html(client.get(reverse("residents_options"), {"institution": city.hospital.pk}))
+    assert 'id="id_village"' in options and 'hx-swap-oob="true"' in options
+    assert f'value="{city.v3.code}"' in options and f'value="{city.v1.code}"' not in options
+    chosen = html(client.get("/", {"institution": city.centre.pk}))  # without scripts: after sending the form
+    assert f'value="{city.v1.code}"' in chosen and f'value="{city.v3.code}"' not in chosen
+    # an institution outside the user's reach lists nothing of it
+    client.logout()
+    login(client, city.doctor)
+    outside = html(client.get(reverse("residents_options"), {"institution": city.hospital.pk}))
+    assert f'value="{city.v3.code}"' not in outside
+
+
 def test_pagination(client, city, establish, settings):
     settings.JKDA_PAGE_SIZE = 2
     for i in range(3):

@@ -293,9 +293,13 @@ class ResidentForm(forms.ModelForm):
 def area_prefix(institution: Institution) -> str:
     """The division code under which an institution's villages lie: its township (or county for a bureau)."""
     division = institution.division
-    if division.level == Division.Level.VILLAGE and division.parent_id:
-        return division.parent.code
-    return division.code
+    return area_prefix_of(division.code, division.level, division.parent.code if division.parent_id else None)
+
+
+def area_prefix_of(code: str, level: str, parent_code: str | None) -> str:
+    """area_prefix() from the institution's division's code and level and its parent's code (a station or village
+    clinic serves a village: its villages are those of the village's township)."""
+    return parent_code if level == Division.Level.VILLAGE and parent_code else code
 
 
 def villages_for(institution: Institution | None):

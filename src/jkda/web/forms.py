@@ -8,13 +8,14 @@ from html import escape  # what django.utils.html.escape calls, without its lazy
 from django import forms
 from django.db.models import Q
 from django.forms.utils import flatatt
+from django.urls import reverse_lazy
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from jkda.access.scope import visible_institution_ids
 from jkda.codes import valuesets as V
-from jkda.records.forms import DateInput, area_prefix, villages_for
+from jkda.records.forms import DateInput, area_prefix_of, villages_for
 from jkda.records.models import Record
 from jkda.regions.models import Division, Institution
 
@@ -38,18 +39,34 @@ def visible_villages(user):
     """Villages in the area of the institutions a user sees (a choice list, not personal data)."""
     ids = visible_institution_ids(user)
     villages = Division.objects.filter(level=Division.Level.VILLAGE)
-    prefixes = {area_prefix(inst) for inst in Institution.objects.filter(id__in=ids).select_related(
-        "division__parent")}
+    # area_prefix() of each institution, from three columns rather than 200 model instances
+    rows = Institution.objects.filter(id__in=ids).values_list("division__code", "division__level",
+                                                              "division__parent__code")
+    prefixes = {area_prefix_of(*row) for row in rows}
     if not prefixes:
         return villages.none()
     cond = Q()
-    for prefix in prefixes:
-        cond |= Q(code__startswith=prefix)
+    for prefix in sorted(prefixes):
+        if not any(prefix.startswith(p) and p != prefix for p in prefixes):  # a county covers its townships
+            cond |= Q(code__startswith=prefix)
     return villages.filter(cond)
 
 
-def _village_choices(user) -> list[tuple[str, str]]:
-    return [("", _("All")), *visible_villages(user).values_list("code", "name")]
+# Up to this many villages are listed in the search filters at once; a user who sees more (a district or city
+# bureau: hundreds to thousands) chooses an institution first and gets its villages (`residents_options`).
+VILLAGES_LISTED = 300
+
+
+def _village_choices(user, institution: Institution | None, selected: str) -> list[tuple[str, str]]:
+    if institution is not None:
+        return [("", _("All")), *villages_for(institution).order_by("code").values_list("code", "name")]
+    villages = visible_villages(user).order_by("code")
+    rows = list(villages.values_list("code", "name")[:VILLAGES_LISTED + 1])
+    if len(rows) <= VILLAGES_LISTED:
+        return [("", _("All")), *rows]
+    # a village given in the address (a link, a bookmark) still filters, and shows as chosen
+    kept = list(villages.filter(code=selected).values_list("code", "name")) if selected else []
+    return [("", _("All (choose an institution to list its villages)")), *kept]
 
 
 class CompactSelect(forms.Select):
@@ -97,13 +114,28 @@ class FilterForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["institution"].queryset = visible_institutions(user)
+        # choosing an institution lists its villages (htmx swaps the village list in; without scripts the list
+        # follows the institution once the form is sent)
+        self.fields["institution"].widget.attrs.update({
+            "hx-get": reverse_lazy("residents_options"), "hx-trigger": "change", "hx-swap": "none"})
         self.fields["sex"].choices = [("", _("All")), *V.SEX.choices()]
         # a callable, read once per form: the villages are read when the list is drawn or a village is checked, not
         # for the results alone (htmx asks for those as the user types)
-        self.fields["village"].choices = functools.cache(functools.partial(_village_choices, user))
+        self.fields["village"].choices = functools.cache(functools.partial(
+            _village_choices, user, self.chosen_institution(user), str(self.data.get("village") or "")))
         self.fields["q"].widget.attrs.update({"id": "q", "type": "search", "autocomplete": "off", "autofocus": True,
                                               "placeholder": _("Name, pinyin initials, ID number, phone or record "
                                                                "number")})
+
+    def chosen_institution(self, user) -> Institution | None:
+        """The institution the filters name, if the user may see it (else None: the filter is then ignored)."""
+        try:
+            pk = int(self.data.get("institution") or 0)
+        except (TypeError, ValueError):
+            return None
+        if pk not in visible_institution_ids(user):
+            return None
+        return Institution.objects.select_related("division__parent").filter(pk=pk).first()
 
     def search_kwargs(self) -> dict:
         """Arguments for search_records from the valid filters (an invalid one is ignored, not an error)."""

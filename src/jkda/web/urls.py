@@ -7,6 +7,7 @@ urlpatterns = [
     path("login/", views.Login.as_view(), name="login"),
     path("logout/", LogoutView.as_view(), name="logout"),
     path("", views.residents, name="residents"),
+    path("residents/options/", views.residents_options, name="residents_options"),
     path("records/new/", views.record_new, name="record_new"),
     path("records/new/options/", views.record_new_options, name="record_new_options"),
     path("records/<str:number>/", views.record_detail, name="record"),

@@ -139,6 +139,15 @@ def residents(request):
     return render(request, "web/residents.html", context)
 
 
+@requires(Perm.READ)
+@login_required
+@allow("GET")
+def residents_options(request):
+    """The search filters' village list for the institution just chosen (htmx swaps it in by id)."""
+    form = FilterForm(request.GET, user=request.user)
+    return _oob(request, [form["village"]])
+
+
 def _oob(request, fields):
     """Replace these selects in the page (htmx out-of-band swap by id)."""
     for bound in fields:
