@@ -142,3 +142,34 @@ def test_action_forms_open_with_and_without_scripts(live_server, browser, city, 
     rec.refresh_from_db()
     assert rec.status == Record.Status.CLOSED and rec.close_reason == "2"
     context.close()
+
+
+def test_a_bureau_chooses_an_institution_and_then_its_village(live_server, browser, city, establish, monkeypatch):
+    """More villages than the filters list at once: choosing an institution swaps its villages in (htmx, out of
+    band) while the results follow the institution; choosing a village then narrows the results."""
+    from jkda.web import forms as web_forms
+
+    monkeypatch.setattr(web_forms, "VILLAGES_LISTED", 2)  # the test county has 3 villages
+    establish(name="王老汉", id_number=make_id(dt.date(1940, 3, 3)))
+    establish(name="刘小妹", id_number=make_id(dt.date(2000, 3, 3), male=False), village=city.v2)
+    establish(name="赵大爷", id_number=make_id(dt.date(1945, 6, 6)), institution=city.hospital,
+              actor=city.town_doctor, village=city.v3)
+
+    page = browser.new_context(locale="zh-CN").new_page()
+    page.goto(f"{live_server.url}/login/")
+    page.fill("input[name=username]", "bureau")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url(f"{live_server.url}/")
+    rows = page.locator("#results-table tbody tr")
+    expect(rows).to_have_count(3)
+    village = page.locator("#id_village option")
+    expect(village).to_have_count(1)
+    assert "选择机构后" in village.first.inner_text()
+
+    page.select_option("#id_institution", str(city.centre.pk))
+    expect(village).to_have_count(3)  # 全部, 新家社区, 龙西社区
+    expect(rows).to_have_count(2)
+    page.select_option("#id_village", city.v2.code)
+    expect(rows).to_have_count(1)
+    assert "刘小妹" in rows.first.inner_text()
