@@ -75,8 +75,12 @@ class Server:
 
     def stop(self):
         if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=30)
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=30)
 
 
 def _alive(pid: int) -> bool:
@@ -116,6 +120,22 @@ def test_workers_share_the_port_a_dead_one_is_replaced_and_all_stop_together(cit
         while (_alive(second) or _alive(third)) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not _alive(second) and not _alive(third)
+        with pytest.raises(OSError):
+            server.get("/login/")
+    finally:
+        server.stop()
+
+
+def test_workers_do_not_outlive_a_supervisor_killed_outright():
+    server = Server("--workers", "2", "--threads", "1")
+    try:
+        pids = [int(server.wait_for(r"工作进程 (\d+) 已启动").group(1)) for _i in range(2)]
+        server.proc.kill()  # SIGKILL: no chance to stop its workers itself
+        server.proc.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(p) for p in pids)
         with pytest.raises(OSError):
             server.get("/login/")
     finally:

@@ -6,7 +6,8 @@ loads the application (settings, URL configuration, middleware, WhiteNoise's ind
 the objects it made out of the garbage collector's sight (`gc.freeze`, as Python's documentation recommends before
 forking), then forks `workers` processes that each run waitress with its own thread pool on that shared socket:
 the kernel hands each new connection to whichever process accepts it first. The parent only supervises: a worker
-that dies is replaced; Ctrl-C or SIGTERM stops them all. No database connection crosses the fork (they are closed
+that dies is replaced; Ctrl-C or SIGTERM stops them all, and a supervisor killed outright takes its workers with
+it (PR_SET_PDEATHSIG). No database connection crosses the fork (they are closed
 first; each worker opens its own).
 """
 
@@ -55,12 +56,27 @@ def bind(host: str, port: int) -> socket.socket:
             "host": host, "port": port, "err": exc.strerror or exc}) from exc
 
 
-def _worker(application, sock: socket.socket, threads: int) -> None:
+def _die_with(parent: int) -> None:
+    """Have the kernel send this process SIGTERM when its parent dies, however it dies (kill -9 included), so that
+    no worker keeps serving the port without its supervisor (Linux; elsewhere nothing happens)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(0)
+
+
+def _worker(application, sock: socket.socket, threads: int, parent: int) -> None:
     """In a forked child: serve until killed. Never returns into the parent's code."""
     status = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        _die_with(parent)
         from waitress import serve
 
         serve(application, sockets=[sock], threads=threads, _quiet=True)
@@ -91,10 +107,12 @@ def serve_forked(application, *, host: str, port: int, threads: int, workers: in
     children: dict[int, float] = {}
     deaths: deque[float] = deque(maxlen=RESPAWN_LIMIT)
 
+    parent = os.getpid()
+
     def spawn() -> None:
         pid = os.fork()
         if pid == 0:
-            _worker(application, sock, threads)
+            _worker(application, sock, threads, parent)
         children[pid] = time.monotonic()
         say(_("worker %(pid)d started") % {"pid": pid})
 
