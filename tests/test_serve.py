@@ -35,12 +35,12 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, *args: str):
+    def __init__(self, *args: str, new_session: bool = False):
         self.port = _free_port()
         env = dict(os.environ, DATABASE_URL=_database_url(), JKDA_SECRET_KEY=settings.SECRET_KEY)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "jkda.cli", "serve", "--port", str(self.port), *args],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=new_session)
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -138,6 +138,24 @@ def test_workers_do_not_outlive_a_supervisor_killed_outright():
         assert not any(_alive(p) for p in pids)
         with pytest.raises(OSError):
             server.get("/login/")
+    finally:
+        server.stop()
+
+
+def test_ctrl_c_stops_every_worker_and_starts_none():
+    """Ctrl-C in a terminal signals the whole process group: the supervisor stops its workers, none is replaced."""
+    server = Server("--workers", "2", "--threads", "1", new_session=True)
+    try:
+        pids = [int(server.wait_for(r"工作进程 (\d+) 已启动").group(1)) for _i in range(2)]
+        assert server.get("/login/")[0] == 200
+        os.killpg(server.proc.pid, signal.SIGINT)
+        assert server.proc.wait(timeout=30) == 0
+        time.sleep(0.5)
+        said = []
+        while not server.lines.empty():
+            said.append(server.lines.get())
+        assert not any("已启动" in line or "已停止" in line for line in said), said
+        assert not any(_alive(p) for p in pids)
     finally:
         server.stop()
 

@@ -74,7 +74,9 @@ def _worker(application, sock: socket.socket, threads: int, parent: int) -> None
     """In a forked child: serve until killed. Never returns into the parent's code."""
     status = 0
     try:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        # Ctrl-C reaches the whole process group: the supervisor handles it and stops the workers itself (else it
+        # might see a worker die of it first and start another)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         _die_with(parent)
         from waitress import serve
