@@ -40,7 +40,7 @@ OUT = HERE / "out"
 sys.path.insert(0, str(HERE.parent / "src"))
 
 from bench_search import KINDS, _baseline, sample  # noqa: E402
-from timing import pct  # noqa: E402
+from timing import open_synth_database, pct  # noqa: E402
 
 HTMX = {"HX-Request": "true", "HX-Target": "results", "HX-Current-URL": "/"}
 FULL_PAGES = False  # --full-pages: searches fetch the whole page, as without scripts
@@ -181,15 +181,7 @@ def main(argv=None) -> None:
     global FULL_PAGES
     FULL_PAGES = args.full_pages
 
-    if not os.environ.get("DATABASE_URL"):
-        path = OUT / f"synth-{args.scenario}.sqlite3"
-        if not path.exists():
-            sys.exit(f"{path} does not exist: run bench/bench_synth.py --scenario {args.scenario} first")
-        os.environ["DATABASE_URL"] = f"sqlite:///{path}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jkda.settings")
-    import django
-
-    django.setup()
+    open_synth_database(args.scenario)
     from django.db import connection
 
     rng, total, max_id, doctor, visible, scope_count, plans = sample(args.queries, args.seed)

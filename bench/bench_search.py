@@ -39,10 +39,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-OUT = HERE / "out"
 sys.path.insert(0, str(HERE.parent / "src"))
 
-from timing import pct  # noqa: E402
+from timing import open_synth_database, pct  # noqa: E402
 
 KINDS = ("id_number", "id_last6", "name", "initials", "pinyin", "record_number", "last8", "phone", "record_page")
 PAGE = 20
@@ -230,15 +229,7 @@ def main(argv=None) -> None:
                         help="pause of each concurrent user between two searches (0: back to back, the worst case)")
     args = parser.parse_args(argv)
 
-    if not os.environ.get("DATABASE_URL"):
-        path = OUT / f"synth-{args.scenario}.sqlite3"
-        if not path.exists():
-            sys.exit(f"{path} does not exist: run bench/bench_synth.py --scenario {args.scenario} first")
-        os.environ["DATABASE_URL"] = f"sqlite:///{path}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jkda.settings")
-    import django
-
-    django.setup()
+    open_synth_database(args.scenario)
     from django.db import connection
 
     rng, total, max_id, doctor, visible, scope_count, plans = sample(args.queries, args.seed)

@@ -22,10 +22,9 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-OUT = HERE / "out"
 sys.path.insert(0, str(HERE.parent / "src"))
 
-from timing import pct, timed  # noqa: E402
+from timing import open_synth_database, pct, timed  # noqa: E402
 
 
 def main(argv=None) -> None:
@@ -33,16 +32,8 @@ def main(argv=None) -> None:
     parser.add_argument("--scenario", default="L", help="which bench/out/synth-<scenario>.sqlite3 to read")
     parser.add_argument("--repeat", type=int, default=15, help="runs per measurement (default 15)")
     args = parser.parse_args(argv)
-    if not os.environ.get("DATABASE_URL"):
-        path = OUT / f"synth-{args.scenario}.sqlite3"
-        if not path.exists():
-            sys.exit(f"{path} does not exist: run bench/bench_synth.py --scenario {args.scenario} first")
-        os.environ["DATABASE_URL"] = f"sqlite:///{path}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jkda.settings")
     os.environ.setdefault("JKDA_ALLOWED_HOSTS", "testserver")
-    import django
-
-    django.setup()
+    open_synth_database(args.scenario)
     from django.db import connection
     from django.db.models import Count
     from django.test import Client

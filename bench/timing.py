@@ -3,7 +3,10 @@ the import path)."""
 
 from __future__ import annotations
 
+import os
+import sys
 import time
+from pathlib import Path
 
 
 def pct(values: list[float], q: float) -> float:
@@ -23,3 +26,17 @@ def timed(fn, n: int) -> list[float]:
         fn()
         out.append((time.perf_counter() - started) * 1000)
     return out
+
+
+def open_synth_database(scenario: str) -> None:
+    """Point Django at bench/out/synth-<scenario>.sqlite3 (unless DATABASE_URL names a database) and set it up;
+    exits with a message when that file has not been built yet."""
+    if not os.environ.get("DATABASE_URL"):
+        path = Path(__file__).resolve().parent / "out" / f"synth-{scenario}.sqlite3"
+        if not path.exists():
+            sys.exit(f"{path} does not exist: run bench/bench_synth.py --scenario {scenario} first")
+        os.environ["DATABASE_URL"] = f"sqlite:///{path}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jkda.settings")
+    import django
+
+    django.setup()

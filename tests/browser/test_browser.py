@@ -5,7 +5,6 @@ chromium`; `.ci/run` does.
 """
 
 import datetime as dt
-import os
 import shutil
 import subprocess
 
@@ -15,28 +14,9 @@ from playwright.sync_api import expect
 from jkda.records.models import Record
 
 from ..conftest import PASSWORD, make_id
+from .conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = "/usr/bin/chromium"
-# Playwright's sync API runs an event loop in this thread; the ORM calls below are plain synchronous ones.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture
-def browser():
-    assert os.path.exists(CHROMIUM), "Debian's Chromium is required: apt-get install chromium"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )
-        yield b
-        b.close()
-
 
 def test_log_in_search_establish_and_print_the_card(live_server, browser, city, establish, tmp_path):
     existing = establish(name="张三丰", id_number=make_id(dt.date(1950, 1, 2)))
@@ -95,21 +75,13 @@ def test_log_in_search_establish_and_print_the_card(live_server, browser, city, 
     context.close()
 
 
-def _log_in(page, url, username):
-    page.goto(f"{url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_url(f"{url}/")
-
-
 def test_action_forms_open_with_and_without_scripts(live_server, browser, city, establish):
     """The transfer and close forms come with their <details>: fetched by htmx when it opens, or, with scripts
     off, through the link inside it that reloads the page with that form open."""
     rec = establish(name="张三丰")
     context = browser.new_context(locale="zh-CN")
     page = context.new_page()
-    _log_in(page, live_server.url, "doctor")
+    log_in(page, live_server.url, "doctor")
     page.goto(f"{live_server.url}/records/{rec.number}/")
     expect(page.locator("#transfer-form")).to_have_count(0)
     page.click("#action-transfer summary")
@@ -130,7 +102,7 @@ def test_action_forms_open_with_and_without_scripts(live_server, browser, city, 
     # scripts off: the town doctor closes it through the fallback link
     context = browser.new_context(locale="zh-CN", java_script_enabled=False)
     page = context.new_page()
-    _log_in(page, live_server.url, "town_doctor")
+    log_in(page, live_server.url, "town_doctor")
     page.goto(f"{live_server.url}/records/{rec.number}/")
     page.click("#action-close summary")
     page.click("#action-close .action-fallback a")
@@ -156,11 +128,7 @@ def test_a_bureau_chooses_an_institution_and_then_its_village(live_server, brows
               actor=city.town_doctor, village=city.v3)
 
     page = browser.new_context(locale="zh-CN").new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", "bureau")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_url(f"{live_server.url}/")
+    log_in(page, live_server.url, "bureau")
     rows = page.locator("#results-table tbody tr")
     expect(rows).to_have_count(3)
     village = page.locator("#id_village option")

@@ -10,23 +10,19 @@ from jkda.programs import actions as programs
 from jkda.programs.chronic.models import HypertensionFollowup
 from jkda.records.rules import today
 
-from ..conftest import PASSWORD, make_id
-from .test_browser import browser  # noqa: F401 - the Chromium fixture
+from ..conftest import make_id
+from .conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-def test_overdue_hypertension_followup(live_server, browser, city, establish):  # noqa: F811
+def test_overdue_hypertension_followup(live_server, browser, city, establish):
     patient = establish(name="高血压", id_number=make_id(dt.date(1972, 3, 4)))
     programs.enrol(city.doctor, patient, "hypertension", on=today() - dt.timedelta(days=30))
 
     page = browser.new_context(locale="zh-CN").new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", "doctor")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_url(f"{live_server.url}/")
+    log_in(page, live_server.url, "doctor")
 
     # the overdue list, from the header link
     page.click("#nav-worklist")

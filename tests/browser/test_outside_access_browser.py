@@ -15,37 +15,18 @@ from playwright.sync_api import expect
 from jkda.access.models import AccessRequest
 from jkda.portal.otp import MemorySender
 
-from ..conftest import PASSWORD, make_id
+from ..conftest import make_id
+from .conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture
-def browser():
-    assert os.path.exists(CHROMIUM), "Debian's Chromium is required: apt-get install chromium"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )
-        yield b
-        b.close()
 
 
 def staff_page(browser, url, username):
     context = browser.new_context(locale="zh-CN")
     page = context.new_page()
-    page.goto(f"{url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_url(f"{url}/")
+    log_in(page, url, username)
     return context, page
 
 
