@@ -45,10 +45,13 @@ def visible_villages(user):
     prefixes = {area_prefix_of(*row) for row in rows}
     if not prefixes:
         return villages.none()
-    cond = Q()
+    kept: list[str] = []  # a county's prefix covers its townships': sorted, the covering one comes first
     for prefix in sorted(prefixes):
-        if not any(prefix.startswith(p) and p != prefix for p in prefixes):  # a county covers its townships
-            cond |= Q(code__startswith=prefix)
+        if not (kept and prefix.startswith(kept[-1])):
+            kept.append(prefix)
+    cond = Q()
+    for prefix in kept:
+        cond |= Q(code__startswith=prefix)
     return villages.filter(cond)
 
 
@@ -57,7 +60,9 @@ def visible_villages(user):
 VILLAGES_LISTED = 300
 
 
-def _village_choices(user, institution: Institution | None, selected: str) -> list[tuple[str, str]]:
+def _village_choices(form: FilterForm, user) -> list[tuple[str, str]]:
+    institution = form.chosen_institution(user)
+    selected = str(form.data.get("village") or "")
     if institution is not None:
         return [("", _("All")), *villages_for(institution).order_by("code").values_list("code", "name")]
     villages = visible_villages(user).order_by("code")
@@ -121,8 +126,7 @@ class FilterForm(forms.Form):
         self.fields["sex"].choices = [("", _("All")), *V.SEX.choices()]
         # a callable, read once per form: the villages are read when the list is drawn or a village is checked, not
         # for the results alone (htmx asks for those as the user types)
-        self.fields["village"].choices = functools.cache(functools.partial(
-            _village_choices, user, self.chosen_institution(user), str(self.data.get("village") or "")))
+        self.fields["village"].choices = functools.cache(functools.partial(_village_choices, self, user))
         self.fields["q"].widget.attrs.update({"id": "q", "type": "search", "autocomplete": "off", "autofocus": True,
                                               "placeholder": _("Name, pinyin initials, ID number, phone or record "
                                                                "number")})
