@@ -160,6 +160,57 @@ def test_ctrl_c_stops_every_worker_and_starts_none():
         server.stop()
 
 
+def test_a_stopping_server_finishes_the_request_in_progress():
+    """SIGTERM while a request is being served: its answer still goes out whole, then the process ends; a new
+    connection is no longer accepted by it."""
+    import select
+
+    from jkda.web import server as web_server
+
+    entered_r, entered_w = os.pipe()
+
+    def slow_app(environ, start_response):
+        os.write(entered_w, b"x")
+        time.sleep(2.5)  # an export being written: longer than waitress waits for its threads when it stops
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"saved"]
+
+    sock = web_server.bind("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    pid = os.fork()
+    if pid == 0:  # the server
+        try:
+            web_server.serve_until_stopped(slow_app, sock, threads=2, grace=10)
+        finally:
+            os._exit(0)
+    sock.close()  # only the server listens
+    answer = {}
+
+    def ask():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request("POST", "/", body=b"form")
+        response = conn.getresponse()
+        answer["status"], answer["body"] = response.status, response.read()
+
+    try:
+        client = threading.Thread(target=ask)
+        client.start()
+        assert select.select([entered_r], [], [], 20)[0], "the request never reached the app"
+        os.kill(pid, signal.SIGTERM)  # while the app is still working on it
+        client.join(30)
+        assert answer == {"status": 200, "body": b"saved"}
+        _pid, code = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(code) == 0
+        with pytest.raises(OSError):
+            http.client.HTTPConnection("127.0.0.1", port, timeout=5).request("GET", "/")
+    finally:
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(entered_r)
+        os.close(entered_w)
+
+
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_a_port_in_use_is_a_message_not_a_traceback(workers):
     with socket.socket() as taken:

@@ -6,9 +6,9 @@ loads the application (settings, URL configuration, middleware, WhiteNoise's ind
 the objects it made out of the garbage collector's sight (`gc.freeze`, as Python's documentation recommends before
 forking), then forks `workers` processes that each run waitress with its own thread pool on that shared socket:
 the kernel hands each new connection to whichever process accepts it first. The parent only supervises: a worker
-that dies is replaced; Ctrl-C or SIGTERM stops them all, and a supervisor killed outright takes its workers with
-it (PR_SET_PDEATHSIG). No database connection crosses the fork (they are closed
-first; each worker opens its own).
+that dies is replaced; Ctrl-C or SIGTERM stops them all, each finishing the requests it is serving first
+(`serve_until_stopped`), and a supervisor killed outright takes its workers with it (PR_SET_PDEATHSIG). No
+database connection crosses the fork (they are closed first; each worker opens its own).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 # a worker that keeps dying at once (a broken setting, a port it cannot use) must not be restarted forever
 RESPAWN_WINDOW = 10.0  # seconds
 RESPAWN_LIMIT = 5  # deaths within the window that stop the server
+GRACE = 30.0  # seconds a stopping worker gives the requests in progress
 
 
 class ServerError(Exception):
@@ -40,11 +41,10 @@ def load_application():
 
 
 def serve_single(application, *, host: str, port: int, threads: int) -> None:
-    from waitress import serve
-
     sock = bind(host, port)  # a port in use is a clear message, not a traceback
     gc.freeze()  # the loaded app lives as long as the process: the collector need not walk it again and again
-    serve(application, sockets=[sock], threads=threads)
+    serve_until_stopped(application, sock, threads, signals=(signal.SIGTERM, signal.SIGINT))
+    sock.close()
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -70,18 +70,47 @@ def _die_with(parent: int) -> None:
         os._exit(0)
 
 
+def serve_until_stopped(application, sock: socket.socket, threads: int, grace: float = GRACE,
+                        signals: tuple = (signal.SIGTERM,)) -> None:
+    """waitress on `sock` until SIGTERM, then a graceful stop: accept nothing more (the other workers still do),
+    close idle keep-alive connections, let the requests in progress finish and their answers go out (up to `grace`
+    seconds), then return. A request cut in the middle would leave its user not knowing whether a form was saved."""
+    from waitress.channel import HTTPChannel
+    from waitress.server import create_server
+
+    server = create_server(application, sockets=[sock], threads=threads)
+    stop = []
+    for signum in signals:
+        signal.signal(signum, lambda *_args: stop.append(True))
+    loop, poll, channels = server.asyncore.loop, server.adj.asyncore_use_poll, server._map
+    while not stop:
+        loop(timeout=0.5, map=channels, use_poll=poll, count=1)
+    server.del_channel()  # the listening socket leaves this worker's loop
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        busy = False
+        for channel in list(channels.values()):
+            if not isinstance(channel, HTTPChannel):
+                continue
+            if channel.requests or channel.request is not None or channel.total_outbufs_len:
+                busy = True
+            else:
+                channel.close()  # idle keep-alive: the client reconnects (to another worker)
+        if not busy:
+            break
+        loop(timeout=0.1, map=channels, use_poll=poll, count=1)
+    server.task_dispatcher.shutdown(timeout=1)
+
+
 def _worker(application, sock: socket.socket, threads: int, parent: int) -> None:
-    """In a forked child: serve until killed. Never returns into the parent's code."""
+    """In a forked child: serve until stopped. Never returns into the parent's code."""
     status = 0
     try:
         # Ctrl-C reaches the whole process group: the supervisor handles it and stops the workers itself (else it
         # might see a worker die of it first and start another)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         _die_with(parent)
-        from waitress import serve
-
-        serve(application, sockets=[sock], threads=threads, _quiet=True)
+        serve_until_stopped(application, sock, threads)
     except BaseException:  # noqa: BLE001 - whatever it was, it is printed and this child ends
         import traceback
 
@@ -150,10 +179,21 @@ def serve_forked(application, *, host: str, port: int, threads: int, workers: in
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
-        for pid in list(children):
+        deadline = time.monotonic() + GRACE + 5
+        while children and time.monotonic() < deadline:  # each finishes its requests in progress (GRACE)
             try:
-                os.waitpid(pid, 0)
+                pid, _code = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
+                break
+            if pid:
+                children.pop(pid, None)
+            else:
+                time.sleep(0.05)
+        for pid in children:  # still not done: no more waiting
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError):
                 pass
         sock.close()
     return status
