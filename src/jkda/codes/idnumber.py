@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import operator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -41,8 +41,7 @@ def known_address_code(code: str) -> bool:
     return any(props for _part, props in results)
 
 
-@dataclass(frozen=True)
-class IdInfo:
+class IdInfo(NamedTuple):
     number: str  # normalised: upper-case, 18 characters (15-digit numbers are kept as given)
     birth_date: dt.date
     sex: str  # "1" male, "2" female (GB/T 2261.1)

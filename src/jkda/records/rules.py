@@ -38,6 +38,10 @@ def parse_partial_date(text: str) -> dt.date | None:
         return None
 
 
+def _verbose_name(r, field: str):
+    return r._meta.get_field(field).verbose_name
+
+
 def check_resident(r, now: dt.date | None = None) -> dict[str, list[str]]:
     """The rules of the personal basic information form; `now` is today's date (a bulk caller reads it once)."""
     errors: dict[str, list[str]] = defaultdict(list)
@@ -85,17 +89,19 @@ def check_resident(r, now: dt.date | None = None) -> dict[str, list[str]]:
     birth = r.birth_date if isinstance(r.birth_date, dt.date) else None
 
     def check_date(field, text, label, month_only=False):
+        """`label` is a callable: the label is only worked out (in the active language) for a message."""
         d = parse_partial_date(text)
         if d is None or (month_only and not YEAR_MONTH_RE.match(str(text))):
+            label = label()
             fmt = "YYYY-MM" if month_only else "YYYY-MM-DD"
             errors[field].append(_("%(label)s: “%(text)s” is not a date (%(fmt)s).") % {
                 "label": label, "text": text, "fmt": fmt})
             return
         if d > now:
-            errors[field].append(_("%(label)s: the date %(text)s is in the future.") % {"label": label, "text": text})
+            errors[field].append(_("%(label)s: the date %(text)s is in the future.") % {"label": label(), "text": text})
         elif birth and (d.year, d.month) < (birth.year, birth.month):
             errors[field].append(_("%(label)s: the date %(text)s is before the birth date.") % {
-                "label": label, "text": text})
+                "label": label(), "text": text})
 
     # multi-choice items
     for field, valueset, other in (
@@ -106,7 +112,7 @@ def check_resident(r, now: dt.date | None = None) -> dict[str, list[str]]:
     ):
         value = getattr(r, field) or []
         try:
-            validate_code_list(valueset, value, r._meta.get_field(field).verbose_name)
+            validate_code_list(valueset, value, _verbose_name(r, field))
         except ValidationError as exc:
             errors[field].extend(exc.messages)
             continue
@@ -134,13 +140,16 @@ def check_resident(r, now: dt.date | None = None) -> dict[str, list[str]]:
                         % {"disease": V.PAST_DISEASE.label(code)}
                     )
                 else:
-                    check_date("past_diseases", item["date"], V.PAST_DISEASE.label(code), month_only=True)
+                    check_date("past_diseases", item["date"], lambda code=code: V.PAST_DISEASE.label(code),
+                               month_only=True)
         if V.PAST_DISEASE.none_code in codes and len(codes) > 1:
             errors["past_diseases"].append(_("“None” cannot be given together with diseases."))
 
     for field in ("operations", "injuries", "transfusions"):
         items = getattr(r, field) or []
-        label = r._meta.get_field(field).verbose_name
+        if not items:
+            continue
+        label = _verbose_name(r, field)
         if not isinstance(items, list):
             errors[field].append(_("%(label)s must be a list.") % {"label": label})
             continue
@@ -149,7 +158,7 @@ def check_resident(r, now: dt.date | None = None) -> dict[str, list[str]]:
                 errors[field].append(_("%(label)s: each entry needs a name.") % {"label": label})
                 continue
             if item.get("date"):
-                check_date(field, item["date"], f"{label} {item['name']}")
+                check_date(field, item["date"], lambda label=label, item=item: f"{label} {item['name']}")
             else:
                 errors[field].append(_("%(label)s %(name)s: the date is required.") % {
                     "label": label, "name": item["name"]})
