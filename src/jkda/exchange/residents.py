@@ -55,6 +55,7 @@ from jkda.records.names import pinyin_of
 from jkda.records.rules import check_resident, today
 from jkda.regions.models import Division, Institution, Staff
 
+from . import indexes
 from .columns import Columns, labels_of, resident_columns
 from .fastsql import BulkTable, Expr, insert_select, reserve_ids, take_write_lock
 from .report import REPORT_HEADERS, RejectReport, Summary, default_report_path
@@ -70,6 +71,21 @@ SQLITE_PRAGMAS = {"cache_size": -131072}
 # workers=None (the default) picks the number of validation workers: one when this process may run on two cores or
 # more and the file is large enough that forking and reading it twice pays (measured: docs/import.md, 速度).
 AUTO_WORKERS_MIN_BYTES = 2_000_000  # about 10,000 rows of a typical CSV
+# suspend_indexes=None (the default) suspends the secondary indexes of the tables written (exchange.indexes) when the
+# file has at least this many rows and at least as many as there are residents already: then rebuilding each index
+# once over the whole table costs less than keeping it in order row by row (measured: docs/import.md, 速度).
+SUSPEND_INDEXES_MIN_ROWS = 50_000
+
+
+def estimated_rows(table: Table) -> int:
+    """About how many rows the file has: its line count for CSV (read in blocks, a second per GB), rows for XLSX."""
+    if table.kind != "csv":
+        return table.size
+    n = 0
+    with open(table.path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            n += block.count(b"\n")
+    return n
 
 
 def auto_workers(path: str, *, dry_run: bool = False) -> int:
@@ -437,7 +453,8 @@ class ResidentImport:
 
     def __init__(self, path: str, *, actor=None, dry_run: bool = False, chunk_size: int = 5000,
                  report_path: str | None = None, encoding: str | None = None,
-                 progress: Callable[[Table], object] | None = None, workers: int | None = None):
+                 progress: Callable[[Table], object] | None = None, workers: int | None = None,
+                 suspend_indexes: bool | None = None, say: Callable[[str], object] | None = None):
         self.path = path
         self.actor = actor
         self.dry_run = dry_run
@@ -450,6 +467,9 @@ class ResidentImport:
         self.summary = Summary(kind=self.kind, path=path, dry_run=dry_run)
         self.source_name = os.path.basename(path)[:60]
         self.stage = Stage()
+        self.suspend_indexes = suspend_indexes
+        self.say = say
+        self.index_lock: indexes.ImportLock | None = None  # held while this import's indexes are suspended
 
     # --- setup ---------------------------------------------------------------------------------------------------
 
@@ -976,6 +996,54 @@ class ResidentImport:
             with transaction.atomic():
                 self.note_legacy(tops)
 
+    def _wants_suspension(self, table: Table) -> bool:
+        if self.suspend_indexes is not None:
+            return self.suspend_indexes
+        rows = estimated_rows(table)
+        return rows >= SUSPEND_INDEXES_MIN_ROWS and rows >= Resident.objects.count()
+
+    def _suspend_indexes(self, table: Table) -> None:
+        """Before the first chunk: suspend the indexes when the file is large (`suspend_indexes`), else rebuild those
+        a killed import left suspended. Neither while another import with suspended indexes runs."""
+        if self.dry_run:
+            return
+        lock = indexes.ImportLock()
+        if not lock.acquire():
+            self.summary.notes.append(_("Another import is running with the indexes suspended: this one writes with "
+                                        "them as they are."))
+            return
+        try:
+            if self._wants_suspension(table):
+                indexes.suspend(self.source_name)
+                self.index_lock, lock = lock, None
+            else:
+                self._note_restored(indexes.restore(self.say), time.perf_counter())
+        finally:
+            if lock is not None:
+                lock.release()
+
+    def _note_restored(self, names: list[str], started: float) -> None:
+        if names:
+            self.summary.notes.append(_("%(n)d indexes suspended by an earlier import were rebuilt (%(s).1f s).") % {
+                "n": len(names), "s": time.perf_counter() - started})
+
+    def _restore_indexes(self) -> None:
+        """After the last chunk (or when the import stops for any reason but a kill): rebuild the suspended indexes."""
+        lock, self.index_lock = self.index_lock, None
+        if lock is None:
+            return
+        started = time.perf_counter()
+        try:
+            names = indexes.restore(self.say)
+            self.summary.notes.append(_("%(n)d indexes were suspended while writing and rebuilt at the end "
+                                        "(%(s).1f s).") % {"n": len(names), "s": time.perf_counter() - started})
+        except DatabaseError as exc:
+            self.summary.stopped = self.summary.stopped or _(
+                "The indexes suspended during the import could not be rebuilt (%(err)s); the imported rows are "
+                "kept. Run jkda restore_indexes.") % {"err": exc}
+        finally:
+            lock.release()
+
     def _pool(self) -> _Workers | None:
         """Forked validation workers, or None to validate here."""
         if self.workers <= 0 or "fork" not in multiprocessing.get_all_start_methods():
@@ -1046,6 +1114,7 @@ class ResidentImport:
                 self._prepare(table)
                 self.report = RejectReport(self.report_path, table.header)
                 self.prescan_legacy()
+                self._suspend_indexes(table)
                 pool = self._pool()
                 if self.progress_factory is not None:
                     bar = self.progress_factory(table)
@@ -1095,6 +1164,7 @@ class ResidentImport:
             self.seen.close()
             if not self.dry_run:
                 self.stage.drop()
+            self._restore_indexes()
             report = getattr(self, "report", None)
             if report is not None:
                 self.summary.report_path = report.close()

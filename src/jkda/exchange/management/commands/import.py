@@ -56,6 +56,10 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=None, metavar="N",
                             help=_("validation worker processes (0: validate in the writing process; default: 1 "
                                    "for a file of 2 MB or more when two cores are available, else 0)"))
+        parser.add_argument("--indexes", choices=["auto", "suspend", "keep"], default="auto",
+                            help=_("residents: suspend the tables' secondary indexes while writing and rebuild them "
+                                   "at the end (auto: when the file has at least 50,000 rows and no fewer than the "
+                                   "residents already there; searches are slow meanwhile)"))
         parser.add_argument("--no-progress", action="store_true", help=_("no progress bar even on a terminal"))
 
     def handle(self, *args, **options):
@@ -75,7 +79,11 @@ class Command(BaseCommand):
         if options["chunk_size"] < 1:
             raise CommandError(_("--chunk-size must be at least 1."), returncode=2)
         workers = options["workers"]
-        extra = {"workers": None if workers is None else max(0, workers)} if kind == "residents" else {}
+        extra = {}
+        if kind == "residents":
+            extra = {"workers": None if workers is None else max(0, workers),
+                     "suspend_indexes": {"auto": None, "suspend": True, "keep": False}[options["indexes"]],
+                     "say": lambda message: self.stderr.write(message)}
         stream = sys.stderr
         progress = None
         if not options["no_progress"] and hasattr(stream, "isatty") and stream.isatty():

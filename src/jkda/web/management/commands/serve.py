@@ -19,6 +19,9 @@ class Command(BaseCommand):
 
         if opts["workers"] < 1 or opts["threads"] < 1:
             raise CommandError(_("--workers and --threads must be at least 1."))
+        from jkda.exchange.indexes import restore_if_idle
+
+        restore_if_idle(say=self.stdout.write)  # what an import that was killed left suspended
         application = server.load_application()
         self.stdout.write(f"jkda: http://{opts['host']}:{opts['port']}/  (API docs /api/docs)  Ctrl-C to stop")
         try:

@@ -1,0 +1,210 @@
+"""Secondary indexes suspended while a large import writes, and rebuilt when it ends.
+
+Every resident an import writes is five rows (resident, record, their two historical rows, an event) in tables with
+about thirty indexes; keeping each index in order row by row is a random B-tree insertion, and for a file as large
+as what is already there that is most of the cost of writing. Building an index once over the finished table (a
+sort) is several times cheaper, as the PostgreSQL manual says of populating a database ("Remove Indexes"). So a
+large import (`ResidentImport`, `suspend_indexes`) drops the non-unique indexes of those tables while it writes and
+rebuilds them when it ends:
+
+- **What stays.** Unique indexes and primary keys (they refuse duplicates while the import writes: ID numbers,
+  record numbers, one record per resident) and the indexes the import itself reads by (`KEEP`).
+- **Nothing lost on a kill.** The indexes are dropped in one transaction that also stores, in `SuspendedIndex`,
+  the database's own statement for each; each is rebuilt in a transaction that deletes its row. A killed import
+  leaves rows there: the next import, `jkda migrate`, `jkda serve` or `jkda restore_indexes` rebuilds them.
+- **Never under a running import.** The import that suspended indexes holds `ImportLock` (PostgreSQL: a session
+  advisory lock; SQLite: a lock on a file beside the database) until its indexes are back; a restore elsewhere only
+  runs when it can take the lock, and a second large import that cannot take it writes with the indexes as they are.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import threading
+import time
+from collections.abc import Callable
+
+from django.db import DatabaseError, connection, transaction
+from django.utils.translation import gettext as _
+
+LOCK_KEY = 0x6A6B6461  # "jkda": the advisory lock of an import with suspended indexes (PostgreSQL)
+_memory_lock = threading.Lock()  # a SQLite database in memory has no file to lock beside it
+
+
+def tables() -> list[str]:
+    """The tables a resident import writes."""
+    from jkda.records.models import Record, RecordEvent, Resident
+
+    return [m._meta.db_table for m in (Resident, Record, Resident.history.model, Record.history.model, RecordEvent)]
+
+
+def keep() -> set[tuple[str, tuple[str, ...]]]:
+    """(table, columns) of indexes the import reads by while it writes: duplicates without an ID number are found
+    by the resident's name (ResidentImport.classify)."""
+    from jkda.records.models import Resident
+
+    return {(Resident._meta.db_table, (Resident._meta.get_field("name").column,))}
+
+
+def secondary_indexes(table: str, conn=None) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(name, the statement that creates it, columns) of the table's non-unique indexes that are not a
+    constraint's, as the database itself states them."""
+    conn = conn or connection
+    qn = conn.ops.quote_name
+    out = []
+    with conn.cursor() as cursor:
+        if conn.vendor == "sqlite":
+            cursor.execute(f"PRAGMA index_list({qn(table)})")
+            for _seq, name, unique, origin, *_rest in cursor.fetchall():
+                if unique or origin != "c":
+                    continue
+                cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = %s", [name])
+                sql = cursor.fetchone()[0]
+                cursor.execute(f"PRAGMA index_info({qn(name)})")
+                columns = tuple(r[2] for r in sorted(cursor.fetchall()))
+                out.append((name, sql, columns))
+        elif conn.vendor == "postgresql":
+            cursor.execute("""
+                SELECT c.relname, pg_get_indexdef(x.indexrelid),
+                       ARRAY(SELECT a.attname FROM unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, n)
+                             JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum ORDER BY k.n)
+                FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid
+                WHERE x.indrelid = to_regclass(%s) AND NOT x.indisunique AND NOT x.indisprimary
+                  AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)
+                ORDER BY c.relname""", [qn(table)])
+            out = [(name, sql, tuple(cols)) for name, sql, cols in cursor.fetchall()]
+        else:
+            raise NotImplementedError(f"bulk import supports SQLite and PostgreSQL, not {conn.vendor}")
+    return out
+
+
+def index_exists(name: str, conn=None) -> bool:
+    conn = conn or connection
+    with conn.cursor() as cursor:
+        if conn.vendor == "sqlite":
+            cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = %s", [name])
+            return cursor.fetchone() is not None
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [conn.ops.quote_name(name)])
+        return bool(cursor.fetchone()[0])
+
+
+class ImportLock:
+    """Held by the import whose indexes are suspended, from before it drops them until they are rebuilt."""
+
+    def __init__(self, conn=None):
+        self.conn = conn or connection
+        self._file = None
+        self._memory = False
+        self.held = False
+
+    def acquire(self) -> bool:
+        """Take the lock if nobody holds it; False (at once) when another import does."""
+        if self.conn.vendor == "postgresql":
+            with self.conn.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY])
+                self.held = bool(cursor.fetchone()[0])
+            return self.held
+        name = str(self.conn.settings_dict["NAME"])
+        if name == ":memory:" or "mode=memory" in name:
+            self._memory = self.held = _memory_lock.acquire(blocking=False)
+            return self.held
+        fh = open(name + ".import-lock", "a")  # noqa: SIM115 - held open for as long as the lock is
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.close()
+            return False
+        self._file, self.held = fh, True
+        return True
+
+    def release(self) -> None:
+        if not self.held:
+            return
+        self.held = False
+        if self.conn.vendor == "postgresql":
+            with contextlib.suppress(DatabaseError), self.conn.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+        elif self._memory:
+            self._memory = False
+            _memory_lock.release()
+        elif self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+
+
+def _no_pending_checks(cursor) -> None:
+    """PostgreSQL refuses to create or drop an index of a table with foreign-key checks still deferred in this
+    transaction (only when called inside a larger one, as in tests): run them now."""
+    if connection.vendor == "postgresql":
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def suspend(source: str = "") -> list[str]:
+    """Drop the secondary indexes of the import's tables (but `keep()`), storing how to rebuild each, in one
+    transaction; the names dropped. Call with ImportLock held."""
+    from .models import SuspendedIndex
+
+    kept = keep()
+    found = [(table, name, sql) for table in tables() for name, sql, columns in secondary_indexes(table)
+             if (table, columns) not in kept]
+    qn = connection.ops.quote_name
+    with transaction.atomic():
+        SuspendedIndex.objects.bulk_create(
+            [SuspendedIndex(name=name, table=table, definition=sql, source=source[:200]) for table, name, sql in found])
+        with connection.cursor() as cursor:
+            _no_pending_checks(cursor)
+            for _table, name, _sql in found:
+                cursor.execute(f"DROP INDEX {qn(name)}")
+    return [name for _table, name, _sql in found]
+
+
+def suspended() -> list:
+    """The indexes suspended now (SuspendedIndex rows); empty when the table is not there yet."""
+    from .models import SuspendedIndex
+
+    if SuspendedIndex._meta.db_table not in connection.introspection.table_names():
+        return []
+    return list(SuspendedIndex.objects.all())
+
+
+def restore(say: Callable[[str], object] | None = None) -> list[str]:
+    """Rebuild every suspended index, each in its own transaction with its row removed; the names rebuilt. Call with
+    ImportLock held."""
+    pending = suspended()
+    if pending and say:
+        say(_("Rebuilding %(n)d indexes suspended during an import…") % {"n": len(pending)})
+    done = []
+    for item in pending:
+        with transaction.atomic():
+            if not index_exists(item.name):
+                with connection.cursor() as cursor:
+                    _no_pending_checks(cursor)
+                    cursor.execute(item.definition)
+            item.delete()
+        done.append(item.name)
+    return done
+
+
+def restore_if_idle(say: Callable[[str], object] | None = None) -> list[str] | None:
+    """Rebuild what an import that was killed left suspended, unless an import with suspended indexes is running
+    (then None: that import rebuilds them when it ends)."""
+    try:
+        if not suspended():
+            return []
+    except DatabaseError:  # not migrated yet
+        return []
+    lock = ImportLock()
+    if not lock.acquire():
+        if say:
+            say(_("An import is running with its indexes suspended; it rebuilds them when it ends."))
+        return None
+    try:
+        started = time.perf_counter()
+        done = restore(say)
+        if say and done:
+            say(_("%(n)d indexes rebuilt in %(s).1f seconds.") % {"n": len(done), "s": time.perf_counter() - started})
+        return done
+    finally:
+        lock.release()

@@ -1,0 +1,256 @@
+"""A large resident import suspends the secondary indexes of the tables it writes and rebuilds them exactly; a kill
+leaves them recorded and the next import, migrate, serve or restore_indexes rebuilds them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+
+from jkda.codes import idnumber
+from jkda.exchange import indexes
+from jkda.exchange import residents as module
+from jkda.exchange.models import SuspendedIndex
+from jkda.exchange.residents import ResidentImport
+from jkda.records.models import Record, RecordEvent, Resident
+
+from .test_import import counts, row, write_csv
+
+
+def snapshot() -> dict[str, str]:
+    """Every non-unique index of the import's tables: name → the statement that creates it."""
+    return {name: sql for table in indexes.tables() for name, sql, _cols in indexes.secondary_indexes(table)}
+
+
+def kept() -> set[str]:
+    """The secondary indexes a suspension leaves in place (those the import reads by)."""
+    return {name for table in indexes.tables() for name, _sql, cols in indexes.secondary_indexes(table)
+            if (table, cols) in indexes.keep()}
+
+
+def unique_constraints() -> set[str]:
+    with connection.cursor() as cursor:
+        return {name for table in indexes.tables()
+                for name, c in connection.introspection.get_constraints(cursor, table).items()
+                if c["unique"] or c["primary_key"]}
+
+
+def people(n: int, prefix: str = "人") -> list[dict]:
+    """n residents with ID numbers of their own (born on n different days)."""
+    first = dt.date(1950, 1, 1) + dt.timedelta(days=n if prefix != "人" else 0)
+    return [row(f"{prefix}{i}", idnumber.make("320506", first + dt.timedelta(days=i), 1)) for i in range(n)]
+
+
+def spy_on_writes(monkeypatch) -> list[set[str]]:
+    """The secondary indexes present while each chunk is written."""
+    seen = []
+    real = ResidentImport.write
+
+    def write(self, rows):
+        seen.append(set(snapshot()))
+        return real(self, rows)
+
+    monkeypatch.setattr(ResidentImport, "write", write)
+    return seen
+
+
+def test_a_suspended_import_writes_without_the_indexes_and_rebuilds_each_exactly(city, tmp_path, monkeypatch):
+    before, uniques, name_index = snapshot(), unique_constraints(), kept()
+    assert len(before) > 20 and len(name_index) == 1
+    seen = spy_on_writes(monkeypatch)
+    s = ResidentImport(str(write_csv(tmp_path / "big.csv", people(20))), chunk_size=7, suspend_indexes=True).run()
+    assert (s.imported, s.rejected, s.stopped) == (20, 0, "")
+    assert len(seen) == 3
+    for present in seen:  # while writing: only the index the import reads by; every unique one stays
+        assert present == name_index
+    assert snapshot() == before and unique_constraints() == uniques
+    assert not SuspendedIndex.objects.exists()
+    assert counts() == (20, 20, 20, 20, 20)
+    assert any("rebuilt at the end" in n or "重建" in n for n in s.notes), s.notes
+    # the rebuilt indexes serve queries as before
+    assert Record.objects.filter(institution=city.centre, resident_name="人7").count() == 1
+
+
+def test_unique_constraints_still_refuse_duplicates_while_suspended(city, tmp_path):
+    indexes.suspend("test")
+    try:
+        from django.db import IntegrityError, transaction
+
+        info = idnumber.parse(row()["身份证号"])
+        person = {"id_number": info.number, "birth_date": info.birth_date, "sex": info.sex, "current_address": "x",
+                  "residence_type": "1"}
+        Resident.objects.create(name="甲", **person)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Resident.objects.create(name="乙", **person)
+    finally:
+        indexes.restore()
+
+
+@pytest.mark.parametrize("how, rows_in_db, expect", [
+    ("keep", 0, False), ("auto-small", 0, False), ("auto", 0, True), ("auto", 30, False),
+])
+def test_when_the_indexes_are_suspended(city, tmp_path, monkeypatch, how, rows_in_db, expect):
+    monkeypatch.setattr(module, "SUSPEND_INDEXES_MIN_ROWS", 1000 if how == "auto-small" else 10)
+    if rows_in_db:
+        ResidentImport(str(write_csv(tmp_path / "first.csv", people(rows_in_db, "甲"))), suspend_indexes=False).run()
+    before = snapshot()
+    seen = spy_on_writes(monkeypatch)
+    s = ResidentImport(str(write_csv(tmp_path / "f.csv", people(20))),
+                       suspend_indexes=False if how == "keep" else None).run()
+    assert s.imported == 20
+    assert (seen[0] != set(before)) is expect
+    assert snapshot() == before
+
+
+def test_an_import_stopped_by_an_error_or_ctrl_c_still_rebuilds(city, tmp_path, monkeypatch):
+    before = snapshot()
+    calls = {"n": 0}
+    real = ResidentImport.write
+
+    def dying(self, rows):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(self, rows)
+
+    monkeypatch.setattr(ResidentImport, "write", dying)
+    said = []
+    with pytest.raises(KeyboardInterrupt):
+        ResidentImport(str(write_csv(tmp_path / "f.csv", people(10))), chunk_size=4, suspend_indexes=True,
+                       say=said.append).run()
+    assert snapshot() == before and not SuspendedIndex.objects.exists()
+    assert counts() == (4, 4, 4, 4, 4)
+    assert said and ("Rebuilding" in said[0] or "重建" in said[0])
+
+
+def kill_after_suspending(path, monkeypatch) -> ResidentImport:
+    """An import killed while writing its second chunk, its indexes suspended: nothing after the kill runs (no
+    rebuild) and its lock goes with the process, as when the process is killed."""
+    monkeypatch.setattr(ResidentImport, "_restore_indexes", lambda self: None)
+    calls = {"n": 0}
+    real = ResidentImport.write
+
+    def dying(self, rows):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(self, rows)
+
+    monkeypatch.setattr(ResidentImport, "write", dying)
+    imp = ResidentImport(str(path), chunk_size=4, suspend_indexes=True)
+    with pytest.raises(KeyboardInterrupt):
+        imp.run()
+    imp.index_lock.release()  # the operating system does this for a killed process
+    monkeypatch.undo()
+    return imp
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("then", ["import again", "restore_indexes", "migrate"])
+def test_a_killed_import_leaves_its_indexes_recorded_and_they_come_back(city, tmp_path, monkeypatch, then):
+    before = snapshot()
+    path = write_csv(tmp_path / "f.csv", people(10))
+    kill_after_suspending(path, monkeypatch)
+    assert counts() == (4, 4, 4, 4, 4)
+    left = {s.name: s.definition for s in SuspendedIndex.objects.all()}
+    assert left and {**snapshot(), **left} == before and not set(left) & set(snapshot())
+    assert SuspendedIndex.objects.first().source == "f.csv"
+    if then == "import again":
+        s = ResidentImport(str(path), chunk_size=4).run()  # small: not suspended again; the rest imported
+        assert (s.imported, s.present) == (6, 4)
+        assert any("earlier import" in n or "之前" in n or "先前" in n for n in s.notes), s.notes
+    elif then == "restore_indexes":
+        call_command("restore_indexes", "--list")
+        call_command("restore_indexes")
+    else:
+        call_command("migrate", verbosity=0)
+    assert snapshot() == before and not SuspendedIndex.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_nothing_is_rebuilt_under_an_import_that_is_running(city, tmp_path):
+    """While an import holds the lock (here: this test), a restore elsewhere (another connection) and a second large
+    import leave the indexes to it."""
+    before = snapshot()
+    lock = indexes.ImportLock()
+    assert lock.acquire()
+    try:
+        indexes.suspend("running.csv")
+        out = {}
+
+        def elsewhere():
+            from django.db import connection as other
+
+            try:
+                out["restore"] = indexes.restore_if_idle()
+                try:
+                    call_command("restore_indexes")
+                except CommandError as exc:
+                    out["command"] = str(exc)
+                s = ResidentImport(str(write_csv(tmp_path / "second.csv", people(5))), suspend_indexes=True).run()
+                out["second"] = (s.imported, s.notes, SuspendedIndex.objects.count())
+            finally:
+                other.close()
+
+        t = threading.Thread(target=elsewhere)
+        t.start()
+        t.join(60)
+        assert out["restore"] is None
+        assert "running" in out["command"] or "正在" in out["command"]
+        imported, notes, still = out["second"]
+        assert imported == 5 and still == len(before) - len(kept())
+        assert any("Another import" in n or "另一个导入" in n for n in notes), notes
+    finally:
+        assert len(indexes.restore()) == len(before) - len(kept())
+        lock.release()
+    assert snapshot() == before
+
+
+def _database_url() -> str:
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{s['NAME']}"
+    return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sigkill_while_writing_with_indexes_suspended_then_rerun(city, tmp_path):
+    """The real thing: `jkda import` in a process killed with SIGKILL once it has written a chunk; whole chunks
+    only, the indexes recorded as suspended; the same command again imports the rest and rebuilds them."""
+    before = snapshot()
+    path = write_csv(tmp_path / "kill.csv", people(3000))
+    env = dict(os.environ, DATABASE_URL=_database_url())
+    argv = [sys.executable, "-m", "jkda.cli", "import", "residents", str(path), "--indexes", "suspend",
+            "--chunk-size", "50", "--workers", "0", "--no-progress"]
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            if Resident.objects.exists():
+                proc.send_signal(signal.SIGKILL)
+                break
+            time.sleep(0.01)
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -signal.SIGKILL, proc.communicate()
+    n = Resident.objects.count()
+    assert 0 < n < 3000 and n % 50 == 0
+    assert counts() == (n, n, n, n, n)
+    assert not Resident.objects.filter(record__isnull=True).exists()
+    assert SuspendedIndex.objects.count() == len(before) - len(kept())
+    again = subprocess.run(argv[:-7] + ["--no-progress"], env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert counts() == (3000, 3000, 3000, 3000, 3000)
+    assert RecordEvent.objects.filter(kind="imported").count() == 3000
+    assert snapshot() == before and not SuspendedIndex.objects.exists()
