@@ -53,6 +53,9 @@ def parse_args():
     p.add_argument("--workers", type=int, default=None,
                    help="validation worker processes (0: validate in the writing process; default: the import's "
                         "automatic choice)")
+    p.add_argument("--indexes", choices=["auto", "suspend", "keep"], default="auto",
+                   help="suspend the secondary indexes while writing (as `jkda import --indexes`; auto: the import's "
+                        "own choice, which suspends them for 50,000 rows or more into an empty database)")
     p.add_argument("--recreate", action="store_true",
                    help="PostgreSQL: drop and create the DATABASE_URL database first (it must be a bench database)")
     p.add_argument("--keep-csv", action="store_true", help="keep the generated CSV in bench/out/")
@@ -186,7 +189,8 @@ def main():
 
     t0 = time.perf_counter()
     cpu0 = cpu_seconds()
-    importer = ResidentImport(str(csv_path), chunk_size=args.chunk_size, workers=args.workers)
+    importer = ResidentImport(str(csv_path), chunk_size=args.chunk_size, workers=args.workers,
+                              suspend_indexes={"auto": None, "suspend": True, "keep": False}[args.indexes])
     workers = importer.workers
     summary = importer.run()
     t_import = time.perf_counter() - t0
@@ -201,7 +205,9 @@ def main():
     print()
     print(f"bench_import — {args.rows:,} residents, {connection.vendor} ({url.split('@')[-1]}), "
           f"chunk {args.chunk_size}, {workers} validation workers"
-          f"{' (automatic)' if args.workers is None else ''}, {len(places)} villages")
+          f"{' (automatic)' if args.workers is None else ''}, {len(places)} villages, indexes {args.indexes}")
+    for note in summary.notes:
+        print(f"  {note}")
     print(f"{'step':<34}{'seconds':>10}{'rows/s':>12}")
     print(f"{'write CSV (' + format(size_mb, '.0f') + ' MB)':<34}{t_write:>10.1f}{args.rows / t_write:>12,.0f}")
     print(f"{'baseline: csv.reader only':<34}{t_parse:>10.2f}{args.rows / t_parse:>12,.0f}")

@@ -71,12 +71,15 @@ def validate_code_list(valueset: ValueSet, value, label) -> None:
     if value in (None, ""):
         return
     key = None
-    if type(value) is list and all(type(c) is str for c in value):
+    if type(value) is list:
         key = (id(valueset), *value)  # value sets are module constants: their id stays theirs
-        if key in _VALID_LISTS:
-            return
+        try:
+            if key in _VALID_LISTS:  # only lists of text are remembered, so this one is such a list
+                return
+        except TypeError:  # an item that is not hashable (a dict): never remembered
+            key = None
     _check_code_list(valueset, value, label)
-    if key is not None:
+    if key is not None and all(type(c) is str for c in value):
         if len(_VALID_LISTS) > 10_000:
             _VALID_LISTS.clear()
         _VALID_LISTS.add(key)
