@@ -254,3 +254,20 @@ def test_sigkill_while_writing_with_indexes_suspended_then_rerun(city, tmp_path)
     assert counts() == (3000, 3000, 3000, 3000, 3000)
     assert RecordEvent.objects.filter(kind="imported").count() == 3000
     assert snapshot() == before and not SuspendedIndex.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_jkda_serve_rebuilds_what_a_killed_import_left_suspended(city, tmp_path):
+    from .test_serve import Server
+
+    before = snapshot()
+    indexes.suspend("killed.csv")
+    assert SuspendedIndex.objects.count() == len(before) - len(kept())
+    server = Server("--workers", "2")
+    try:
+        server.wait_for(r"已重建|indexes rebuilt")
+        server.wait_for(r"工作进程 \d+ 已启动|worker \d+ started")  # the port is open before workers start
+        assert server.get("/login/")[0] == 200
+    finally:
+        server.stop()
+    assert snapshot() == before and not SuspendedIndex.objects.exists()
