@@ -111,8 +111,8 @@ def test_when_the_indexes_are_suspended(city, tmp_path, monkeypatch, how, rows_i
     assert snapshot() == before
 
 
-def test_an_import_stopped_by_an_error_or_ctrl_c_still_rebuilds(city, tmp_path, monkeypatch):
-    before = snapshot()
+def interrupt_second_chunk(monkeypatch) -> None:
+    """Ctrl-C while the second chunk is being written."""
     calls = {"n": 0}
     real = ResidentImport.write
 
@@ -123,6 +123,11 @@ def test_an_import_stopped_by_an_error_or_ctrl_c_still_rebuilds(city, tmp_path, 
         return real(self, rows)
 
     monkeypatch.setattr(ResidentImport, "write", dying)
+
+
+def test_an_import_stopped_by_an_error_or_ctrl_c_still_rebuilds(city, tmp_path, monkeypatch):
+    before = snapshot()
+    interrupt_second_chunk(monkeypatch)
     said = []
     with pytest.raises(KeyboardInterrupt):
         ResidentImport(str(write_csv(tmp_path / "f.csv", people(10))), chunk_size=4, suspend_indexes=True,
@@ -136,16 +141,7 @@ def kill_after_suspending(path, monkeypatch) -> ResidentImport:
     """An import killed while writing its second chunk, its indexes suspended: nothing after the kill runs (no
     rebuild) and its lock goes with the process, as when the process is killed."""
     monkeypatch.setattr(ResidentImport, "_restore_indexes", lambda self: None)
-    calls = {"n": 0}
-    real = ResidentImport.write
-
-    def dying(self, rows):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt
-        return real(self, rows)
-
-    monkeypatch.setattr(ResidentImport, "write", dying)
+    interrupt_second_chunk(monkeypatch)
     imp = ResidentImport(str(path), chunk_size=4, suspend_indexes=True)
     with pytest.raises(KeyboardInterrupt):
         imp.run()
