@@ -1017,15 +1017,14 @@ class ResidentImport:
                 indexes.suspend(self.source_name)
                 self.index_lock, lock = lock, None
             else:
-                self._note_restored(indexes.restore(self.say), time.perf_counter())
+                started = time.perf_counter()
+                names = indexes.restore(self.say)
+                if names:
+                    self.summary.notes.append(_("%(n)d indexes suspended by an earlier import were rebuilt "
+                                                "(%(s).1f s).") % {"n": len(names), "s": time.perf_counter() - started})
         finally:
             if lock is not None:
                 lock.release()
-
-    def _note_restored(self, names: list[str], started: float) -> None:
-        if names:
-            self.summary.notes.append(_("%(n)d indexes suspended by an earlier import were rebuilt (%(s).1f s).") % {
-                "n": len(names), "s": time.perf_counter() - started})
 
     def _restore_indexes(self) -> None:
         """After the last chunk (or when the import stops for any reason but a kill): rebuild the suspended indexes."""
