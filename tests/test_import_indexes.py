@@ -111,6 +111,26 @@ def test_when_the_indexes_are_suspended(city, tmp_path, monkeypatch, how, rows_i
     assert snapshot() == before
 
 
+def test_a_large_file_suspends_at_its_first_new_rows_and_a_reimport_never(city, tmp_path, monkeypatch):
+    """Resuming a file half imported suspends when the rows not yet there begin; importing it once more (all present)
+    leaves the indexes alone."""
+    monkeypatch.setattr(module, "SUSPEND_INDEXES_MIN_ROWS", 10)
+    before = snapshot()
+    rows = people(20)
+    ResidentImport(str(write_csv(tmp_path / "first.csv", rows[:8])), suspend_indexes=False).run()
+    suspended = []
+    real = indexes.suspend
+    monkeypatch.setattr(indexes, "suspend", lambda source="": suspended.append(source) or real(source))
+    seen = spy_on_writes(monkeypatch)
+    path = write_csv(tmp_path / "all.csv", rows)
+    s = ResidentImport(str(path), chunk_size=8).run()
+    assert (s.imported, s.present) == (12, 8) and suspended == ["all.csv"]
+    assert seen[0] == set(before) and seen[1] == kept() and seen[2] == kept()
+    again = ResidentImport(str(path), chunk_size=8).run()
+    assert (again.imported, again.present) == (0, 20) and suspended == ["all.csv"]
+    assert snapshot() == before and not SuspendedIndex.objects.exists()
+
+
 def interrupt_second_chunk(monkeypatch) -> None:
     """Ctrl-C while the second chunk is being written."""
     calls = {"n": 0}

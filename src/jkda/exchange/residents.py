@@ -470,6 +470,7 @@ class ResidentImport:
         self.suspend_indexes = suspend_indexes
         self.say = say
         self.index_lock: indexes.ImportLock | None = None  # held while this import's indexes are suspended
+        self._suspend_pending = False  # a large file: suspend them at the first chunk with new rows
 
     # --- setup ---------------------------------------------------------------------------------------------------
 
@@ -938,6 +939,9 @@ class ResidentImport:
             with connection.cursor() as cursor:
                 cursor.execute(f"PRAGMA wal_autocheckpoint = {int(self._wal_autocheckpoint)}")
             self.checkpointer = None
+        if self._suspend_pending and (self.suspend_indexes or self.classify(rows).new):
+            self._suspend_pending = False
+            self._index_step(suspend=True)
         outcome = None
         for attempt in range(4):
             try:
@@ -996,24 +1000,31 @@ class ResidentImport:
             with transaction.atomic():
                 self.note_legacy(tops)
 
-    def _wants_suspension(self, table: Table) -> bool:
-        if self.suspend_indexes is not None:
-            return self.suspend_indexes
-        rows = estimated_rows(table)
-        return rows >= SUSPEND_INDEXES_MIN_ROWS and rows >= Resident.objects.count()
-
-    def _suspend_indexes(self, table: Table) -> None:
-        """Before the first chunk: suspend the indexes when the file is large (`suspend_indexes`), else rebuild those
-        a killed import left suspended. Neither while another import with suspended indexes runs."""
+    def _plan_indexes(self, table: Table) -> None:
+        """Before the first chunk: a large file (`suspend_indexes`) suspends the indexes when the first chunk with new
+        rows is written (re-importing a file already imported never does); otherwise the indexes a killed import
+        left suspended are rebuilt now."""
         if self.dry_run:
             return
+        wanted = self.suspend_indexes
+        if wanted is None:
+            rows = estimated_rows(table)
+            wanted = rows >= SUSPEND_INDEXES_MIN_ROWS and rows >= Resident.objects.count()
+        if wanted:
+            self._suspend_pending = True
+        else:
+            self._index_step(suspend=False)
+
+    def _index_step(self, *, suspend: bool) -> None:
+        """Suspend the indexes (keeping the lock until they are rebuilt), or rebuild those left suspended; neither
+        while another import with suspended indexes runs."""
         lock = indexes.ImportLock()
         if not lock.acquire():
             self.summary.notes.append(_("Another import is running with the indexes suspended: this one writes with "
                                         "them as they are."))
             return
         try:
-            if self._wants_suspension(table):
+            if suspend:
                 indexes.suspend(self.source_name)
                 self.index_lock, lock = lock, None
             else:
@@ -1028,6 +1039,9 @@ class ResidentImport:
 
     def _restore_indexes(self) -> None:
         """After the last chunk (or when the import stops for any reason but a kill): rebuild the suspended indexes."""
+        if self._suspend_pending:  # no chunk had new rows: nothing was suspended
+            self._suspend_pending = False
+            self._index_step(suspend=False)
         lock, self.index_lock = self.index_lock, None
         if lock is None:
             return
@@ -1113,7 +1127,7 @@ class ResidentImport:
                 self._prepare(table)
                 self.report = RejectReport(self.report_path, table.header)
                 self.prescan_legacy()
-                self._suspend_indexes(table)
+                self._plan_indexes(table)
                 pool = self._pool()
                 if self.progress_factory is not None:
                     bar = self.progress_factory(table)
