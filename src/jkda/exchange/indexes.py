@@ -8,7 +8,7 @@ large import (`ResidentImport`, `suspend_indexes`) drops the non-unique indexes 
 rebuilds them when it ends:
 
 - **What stays.** Unique indexes and primary keys (they refuse duplicates while the import writes: ID numbers,
-  record numbers, one record per resident) and the indexes the import itself reads by (`KEEP`).
+  record numbers, one record per resident) and the indexes the import itself reads by (`keep()`).
 - **Nothing lost on a kill.** The indexes are dropped in one transaction that also stores, in `SuspendedIndex`,
   the database's own statement for each; each is rebuilt in a transaction that deletes its row. A killed import
   leaves rows there: the next import, `jkda migrate`, `jkda serve` or `jkda restore_indexes` rebuilds them.

@@ -941,7 +941,7 @@ class ResidentImport:
             self.checkpointer = None
         if self._suspend_pending and (self.suspend_indexes or self.classify(rows).new):
             self._suspend_pending = False
-            self._index_step(suspend=True)
+            self._suspend()
         outcome = None
         for attempt in range(4):
             try:
@@ -1013,35 +1013,40 @@ class ResidentImport:
         if wanted:
             self._suspend_pending = True
         else:
-            self._index_step(suspend=False)
+            self._rebuild_left_suspended()
 
-    def _index_step(self, *, suspend: bool) -> None:
-        """Suspend the indexes (keeping the lock until they are rebuilt), or rebuild those left suspended; neither
-        while another import with suspended indexes runs."""
+    def _note_another_import(self) -> None:
+        self.summary.notes.append(_("Another import is running with the indexes suspended: this one writes with "
+                                    "them as they are."))
+
+    def _suspend(self) -> None:
+        """Suspend the indexes, keeping the lock until they are rebuilt (not while another import holds it)."""
         lock = indexes.ImportLock()
         if not lock.acquire():
-            self.summary.notes.append(_("Another import is running with the indexes suspended: this one writes with "
-                                        "them as they are."))
+            self._note_another_import()
             return
         try:
-            if suspend:
-                indexes.suspend(self.source_name)
-                self.index_lock, lock = lock, None
-            else:
-                started = time.perf_counter()
-                names = indexes.restore(self.say)
-                if names:
-                    self.summary.notes.append(_("%(n)d indexes suspended by an earlier import were rebuilt "
-                                                "(%(s).1f s).") % {"n": len(names), "s": time.perf_counter() - started})
-        finally:
-            if lock is not None:
-                lock.release()
+            indexes.suspend(self.source_name)
+        except BaseException:
+            lock.release()
+            raise
+        self.index_lock = lock
+
+    def _rebuild_left_suspended(self) -> None:
+        """Rebuild the indexes a killed import left suspended, as `jkda serve` and `jkda migrate` do."""
+        started = time.perf_counter()
+        names = indexes.restore_if_idle(self.say)
+        if names is None:
+            self._note_another_import()
+        elif names:
+            self.summary.notes.append(_("%(n)d indexes suspended by an earlier import were rebuilt (%(s).1f s).") % {
+                "n": len(names), "s": time.perf_counter() - started})
 
     def _restore_indexes(self) -> None:
         """After the last chunk (or when the import stops for any reason but a kill): rebuild the suspended indexes."""
         if self._suspend_pending:  # no chunk had new rows: nothing was suspended
             self._suspend_pending = False
-            self._index_step(suspend=False)
+            self._rebuild_left_suspended()
         lock, self.index_lock = self.index_lock, None
         if lock is None:
             return
