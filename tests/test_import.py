@@ -635,6 +635,42 @@ def test_a_failing_validation_worker_stops_the_import_cleanly(city, tmp_path, mo
     assert (again.imported, again.present) == (3, 6) and counts() == (9,) * 5
 
 
+def test_the_collector_is_paused_while_importing_and_restored_after(city, tmp_path, monkeypatch):
+    """The automatic garbage collector stays off during an import (it cost the writer a third of its time), but
+    cyclic garbage made while importing is collected between chunks, not only at the end; afterwards the collector
+    is as before and nothing stays frozen."""
+    import gc
+    import weakref
+
+    path = write_csv(tmp_path / "gc.csv", [row(f"丙{i}") for i in range(8)])
+    real = ResidentImport.validate
+    freed, seen = [], []
+
+    class Node:
+        pass
+
+    def validate(self, number, cells):
+        seen.append((number, gc.isenabled(), len(freed)))
+        a, b = Node(), Node()
+        a.other, b.other = b, a  # a cycle: only the collector frees it
+        weakref.finalize(a, freed.append, number)
+        return real(self, number, cells)
+
+    monkeypatch.setattr(ResidentImport, "validate", validate)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    s = residents(path, chunk_size=2, workers=0)
+    assert s.imported == 8 and counts() == (8,) * 5
+    assert not any(enabled for _n, enabled, _f in seen)
+    assert seen[-1][2] >= 4  # by the last row, the cycles of the chunks written before it were freed
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        residents(path, chunk_size=2, workers=0)
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        gc.enable()
+
+
 # --- the command ---------------------------------------------------------------------------------------------------
 
 def test_command_exit_codes_and_summary(city, tmp_path):
