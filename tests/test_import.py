@@ -615,6 +615,29 @@ def test_validation_workers_stop_where_the_file_breaks(city, tmp_path, monkeypat
     assert sum(seen) > 0
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pipe sizes are Linux's")
+def test_a_workers_pipe_holds_a_whole_block_and_a_narrow_one_still_works(city, tmp_path, monkeypatch):
+    """A validated block (about 250 KB pickled) fits a worker's pipe in one write; where the pipe cannot be widened
+    the import gives the same result."""
+    import fcntl
+
+    from jkda.exchange import residents as module
+
+    q = multiprocessing.get_context("fork").Queue()
+    module._widen_pipe(q)
+    assert fcntl.fcntl(q._writer.fileno(), fcntl.F_GETPIPE_SZ) >= min(module.PIPE_BYTES, 1 << 20)
+    q.close()
+
+    def refuse(*_a):
+        raise OSError(1, "Operation not permitted")
+
+    monkeypatch.setattr(fcntl, "fcntl", refuse)
+    path = write_csv(tmp_path / "p.csv", [row(f"丁{i}") for i in range(9)])
+    monkeypatch.setattr(ResidentImport, "BLOCK", 2)
+    s = residents(path, chunk_size=3, workers=1)
+    assert s.imported == 9 and counts() == (9,) * 5
+
+
 @pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
 def test_a_failing_validation_worker_stops_the_import_cleanly(city, tmp_path, monkeypatch):
     path = write_csv(tmp_path / "f.csv", [row(f"甲{i}") for i in range(9)])

@@ -318,6 +318,23 @@ def _worker_main(k: int, n: int, path: str, encoding: str | None, size: int, res
         results.join_thread()
 
 
+PIPE_BYTES = 1 << 20  # Linux's largest pipe an unprivileged process may ask for (/proc/sys/fs/pipe-max-size)
+
+
+def _widen_pipe(results) -> None:
+    """Let a worker's pipe hold a whole validated block (about 250 KB pickled) instead of 64 KB. Through a narrow
+    pipe the worker's queue thread writes a block in four pieces, and before each piece it waits for the GIL that
+    the worker's validating thread holds for up to 5 ms at a time; the writer meanwhile waits on the pipe. Measured
+    at 100,000 rows: the import's wall time over the writing process's CPU time 1.31 → 1.20 (docs/import.md, 速度).
+    Where the pipe cannot be widened (not Linux, a lower limit), the import works as before."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(results._writer.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):
+        pass
+
+
 class _Workers:
     """n forked validation workers, each reading the file; blocks() yields their validated blocks in file order."""
 
@@ -330,6 +347,7 @@ class _Workers:
         try:
             for k in range(n):
                 results, credits = ctx.Queue(), ctx.Semaphore(depth)
+                _widen_pipe(results)
                 proc = ctx.Process(target=_worker_main, args=(k, n, path, encoding, importer.BLOCK, results, credits),
                                    daemon=True)
                 proc.start()
