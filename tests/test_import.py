@@ -621,11 +621,11 @@ def test_a_workers_pipe_holds_a_whole_block_and_a_narrow_one_still_works(city, t
     the import gives the same result."""
     import fcntl
 
-    from jkda.exchange import residents as module
+    from jkda import pipeline
 
     q = multiprocessing.get_context("fork").Queue()
-    module._widen_pipe(q)
-    assert fcntl.fcntl(q._writer.fileno(), fcntl.F_GETPIPE_SZ) >= min(module.PIPE_BYTES, 1 << 20)
+    pipeline.widen_pipe(q)
+    assert fcntl.fcntl(q._writer.fileno(), fcntl.F_GETPIPE_SZ) >= pipeline.PIPE_BYTES
     q.close()
 
     def refuse(*_a):

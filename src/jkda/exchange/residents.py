@@ -27,7 +27,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import datetime as dt
-import gc
 import hashlib
 import multiprocessing
 import os
@@ -49,6 +48,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jkda.access.scope import WRITE_ROLES, require_write
+from jkda.pipeline import collect_young, collector_paused, widen_pipe
 from jkda.records import numbering
 from jkda.records.actions import DuplicateIdNumber, _user_name
 from jkda.records.models import NumberCounter, Record, RecordEvent, Resident
@@ -76,33 +76,6 @@ AUTO_WORKERS_MIN_BYTES = 2_000_000  # about 10,000 rows of a typical CSV
 # file has at least this many rows and at least as many as there are residents already: then rebuilding each index
 # once over the whole table costs less than keeping it in order row by row (measured: docs/import.md, 速度).
 SUSPEND_INDEXES_MIN_ROWS = 50_000
-
-
-@contextlib.contextmanager
-def collector_paused():
-    """The cyclic garbage collector's automatic runs off, and every object that exists now frozen out of its reach,
-    while an import runs; the young generations are collected by hand between chunks (`collect_young`).
-
-    An import allocates a few dozen objects per row (cells, parsed values, the prepared database rows, the rows
-    unpickled from the validation workers) and keeps a chunk of them alive at a time, so the automatic collector ran
-    every 700 allocations and, every tenth of those, went through everything Django had loaded as well: a third of
-    the writing process's time to unpickle a row (measured: docs/import.md, 速度). Nothing the import builds holds
-    a cycle worth waiting for, and what might is collected between chunks. Freezing before the validation workers
-    fork also keeps their inherited pages shared (the gc module's documented advice for forking servers)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-        if was_enabled:
-            gc.enable()
-
-
-def collect_young() -> None:
-    """Between chunks (or blocks, in a worker): what the two young generations hold that is garbage."""
-    gc.collect(1)
 
 
 def estimated_rows(table: Table) -> int:
@@ -318,23 +291,6 @@ def _worker_main(k: int, n: int, path: str, encoding: str | None, size: int, res
         results.join_thread()
 
 
-PIPE_BYTES = 1 << 20  # Linux's largest pipe an unprivileged process may ask for (/proc/sys/fs/pipe-max-size)
-
-
-def _widen_pipe(results) -> None:
-    """Let a worker's pipe hold a whole validated block (about 250 KB pickled) instead of 64 KB. Through a narrow
-    pipe the worker's queue thread writes a block in four pieces, and before each piece it waits for the GIL that
-    the worker's validating thread holds for up to 5 ms at a time; the writer meanwhile waits on the pipe. Measured
-    at 100,000 rows: the import's wall time over the writing process's CPU time 1.31 → 1.20 (docs/import.md, 速度).
-    Where the pipe cannot be widened (not Linux, a lower limit), the import works as before."""
-    try:
-        import fcntl
-
-        fcntl.fcntl(results._writer.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
-    except (ImportError, AttributeError, OSError):
-        pass
-
-
 class _Workers:
     """n forked validation workers, each reading the file; blocks() yields their validated blocks in file order."""
 
@@ -347,7 +303,7 @@ class _Workers:
         try:
             for k in range(n):
                 results, credits = ctx.Queue(), ctx.Semaphore(depth)
-                _widen_pipe(results)
+                widen_pipe(results)
                 proc = ctx.Process(target=_worker_main, args=(k, n, path, encoding, importer.BLOCK, results, credits),
                                    daemon=True)
                 proc.start()
