@@ -28,6 +28,10 @@ from collections.abc import Callable
 from django.db import DatabaseError, connection, transaction
 from django.utils.translation import gettext as _
 
+# SQLite's CREATE INDEX sorts the keys in memory up to the page cache's size and merges sorted runs beyond it; a small
+# cache while rebuilding keeps the runs within the processor's caches. Measured on the 26 indexes of an import of a
+# million residents: 11.3–13.4 s with 4 MB or less against 15.5–16.4 s with the import's 128 MB (docs/import.md).
+SQLITE_SORT_CACHE_KIB = 4096
 LOCK_KEY = 0x6A6B6461  # "jkda": the advisory lock of an import with suspended indexes (PostgreSQL)
 _memory_lock = threading.Lock()  # a SQLite database in memory has no file to lock beside it
 
@@ -176,15 +180,33 @@ def restore(say: Callable[[str], object] | None = None) -> list[str]:
     if pending and say:
         say(_("Rebuilding %(n)d indexes suspended during an import…") % {"n": len(pending)})
     done = []
-    for item in pending:
-        with transaction.atomic():
-            if not index_exists(item.name):
-                with connection.cursor() as cursor:
-                    _no_pending_checks(cursor)
-                    cursor.execute(item.definition)
-            item.delete()
-        done.append(item.name)
+    with _sort_cache():
+        for item in pending:
+            with transaction.atomic():
+                if not index_exists(item.name):
+                    with connection.cursor() as cursor:
+                        _no_pending_checks(cursor)
+                        cursor.execute(item.definition)
+                item.delete()
+            done.append(item.name)
     return done
+
+
+@contextlib.contextmanager
+def _sort_cache():
+    """On SQLite, the page cache at SQLITE_SORT_CACHE_KIB while indexes are built, as it was after."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        before = int(cursor.fetchone()[0])
+        cursor.execute(f"PRAGMA cache_size = {-SQLITE_SORT_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {before}")
 
 
 def restore_if_idle(say: Callable[[str], object] | None = None) -> list[str] | None:
