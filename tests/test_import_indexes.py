@@ -157,12 +157,18 @@ def test_a_large_file_suspends_at_its_first_new_rows_and_a_reimport_never(city, 
     real = indexes.suspend
     monkeypatch.setattr(indexes, "suspend", lambda source="": suspended.append(source) or real(source))
     seen = spy_on_writes(monkeypatch)
+    classified = []  # each chunk is classified once, also while the suspension waits for new rows
+    real_classify = ResidentImport.classify
+    monkeypatch.setattr(ResidentImport, "classify", lambda self, r: classified.append(len(r)) or real_classify(self, r))
     path = write_csv(tmp_path / "all.csv", rows)
     s = ResidentImport(str(path), chunk_size=8).run()
     assert (s.imported, s.present) == (12, 8) and suspended == ["all.csv"]
     assert seen[0] == set(before) and seen[1] == kept() and seen[2] == kept()
+    assert classified == [8, 8, 4]
+    classified.clear()
     again = ResidentImport(str(path), chunk_size=8).run()
     assert (again.imported, again.present) == (0, 20) and suspended == ["all.csv"]
+    assert classified == [8, 8, 4]
     assert snapshot() == before and not SuspendedIndex.objects.exists()
 
 

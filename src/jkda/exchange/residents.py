@@ -942,9 +942,12 @@ class ResidentImport:
             with connection.cursor() as cursor:
                 cursor.execute(f"PRAGMA wal_autocheckpoint = {int(self._wal_autocheckpoint)}")
             self.checkpointer = None
-        if self._suspend_pending and (self.suspend_indexes or self.classify(rows).new):
-            self._suspend_pending = False
-            self._suspend()
+        looked = None  # the chunk classified before its transaction, to decide on suspending: used once, not redone
+        if self._suspend_pending:
+            looked = None if self.suspend_indexes else self.classify(rows)
+            if looked is None or looked.new:
+                self._suspend_pending = False
+                self._suspend()
         outcome = None
         for attempt in range(4):
             try:
@@ -952,7 +955,8 @@ class ResidentImport:
                     outcome = self.classify(rows)
                 else:
                     with transaction.atomic():
-                        outcome = self.classify(rows)
+                        # a retry looks again: someone may have established one of these people meanwhile
+                        outcome = looked if looked is not None and attempt == 0 else self.classify(rows)
                         refused = self.write(outcome.new)
                         if refused:
                             bad = {id(p) for p, _msg in refused}
