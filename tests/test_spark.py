@@ -136,6 +136,13 @@ def test_spark_gives_the_engines_figures_for_every_indicator(district, spark_ses
                                                                       want_row.denominator)
 
 
+def test_a_local_session_has_the_larger_driver_heap(spark_session):
+    """Local mode runs every task in the driver: it starts with LOCAL_DRIVER_MEMORY, not Spark's 1 GB."""
+    assert spark_session.sparkContext.getConf().get("spark.driver.memory") == S.LOCAL_DRIVER_MEMORY
+    heap = spark_session.sparkContext._jvm.java.lang.Runtime.getRuntime().maxMemory()
+    assert heap > 1.5 * 1024 ** 3
+
+
 @pytest.mark.parametrize("value", ["", "a'b", "back\\slash", "50%_x", "中文\n换行", '"quoted"'])
 def test_string_literals_survive_sparks_parser(spark_session, value):
     assert spark_session.sql(f"SELECT {S.literal(value)} AS v").collect()[0].v == value

@@ -51,6 +51,7 @@ SPARK_CONF = {
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.sources.partitionColumnTypeInference.enabled": "false",  # county=320505 stays a string
 }
+LOCAL_DRIVER_MEMORY = "2g"  # local mode (a conf given to session() wins); read when the JVM starts
 TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX"
 PARTITION = "county"
 UNKNOWN_COUNTY = "none"
@@ -70,6 +71,10 @@ def session(master: str = "local[2]", shuffle_partitions: int | None = None, app
 
     builder = SparkSession.builder.master(master).appName(app)
     settings = dict(SPARK_CONF)
+    if master.startswith("local"):
+        # the driver is the executor: Spark's default 1 GB heap left a sort-merge stage of the whole catalogue unable
+        # to get memory once (SparkOutOfMemoryError UNABLE_TO_ACQUIRE_MEMORY, a CI run on PostgreSQL, 2026-12-07)
+        settings["spark.driver.memory"] = LOCAL_DRIVER_MEMORY
     if shuffle_partitions is not None:
         settings["spark.sql.shuffle.partitions"] = str(shuffle_partitions)
     settings.update(conf)
