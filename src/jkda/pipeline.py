@@ -24,7 +24,10 @@ def collector_paused():
     every 700 allocations and, every tenth of those, went through everything Django had loaded as well: unpickling
     a validated row cost the import's writer 15.8 µs with it, 4.2 µs without (docs/import.md, 速度). Nothing these
     loads build holds a cycle worth waiting for, and what might is collected between chunks. Freezing before the
-    other process forks also keeps its inherited pages shared (the gc module's advice for forking servers)."""
+    other process forks also keeps its inherited pages shared (the gc module's advice for forking servers).
+
+    The collector is process-wide: this is meant for a process that imports (`jkda import`), not for a thread of the
+    web server. Nested or overlapping uses leave it as the first one found it."""
     was_enabled = gc.isenabled()
     gc.disable()
     gc.freeze()
