@@ -82,8 +82,10 @@ def test_any_single_digit_error_is_caught(birth, seq, position, delta):
 
 
 @settings(max_examples=200, deadline=None)
-@given(first17=st.text(alphabet="0123456789", min_size=17, max_size=17))
+@given(first17=st.text(alphabet="0123456789", min_size=17, max_size=17) | st.text(
+    alphabet="0123456789０１２３４５６７８９", min_size=17, max_size=17))
 def test_check_char_is_iso7064(first17):
+    """Over ASCII digits (the fast path over the bytes) and other digits Python reads as digits alike."""
     total = sum(int(d) * (2 ** (17 - i) % 11) for i, d in enumerate(first17))
     assert idnumber.check_char(first17) == "10X98765432"[total % 11]
 

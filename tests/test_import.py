@@ -18,13 +18,15 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.utils.translation import gettext, override
+from hypothesis import given
+from hypothesis import strategies as st
 
 from jkda.codes import idnumber
 from jkda.exchange import fastsql
 from jkda.exchange.basedata import InstitutionImport, PopulationImport
 from jkda.exchange.columns import resident_columns
 from jkda.exchange.report import REPORT_HEADERS, tqdm_progress
-from jkda.exchange.residents import ResidentImport
+from jkda.exchange.residents import CELL_SEP, ResidentImport, cells_of, pack_cells
 from jkda.records import actions
 from jkda.records.models import NumberCounter, Record, RecordEvent, Resident
 from jkda.regions.models import Division, Institution, PopulationBase
@@ -361,14 +363,19 @@ def test_same_person_established_by_hand_counts_as_present(city, establish, tmp_
     assert (s.imported, s.present, s.rejected, s.exit_code) == (0, 1, 0, 0)
 
 
-def test_actor_jurisdiction(city, tmp_path):
+@pytest.mark.parametrize("full_name", ["李医生", "O'Neil 100%s %% 李"])
+def test_actor_jurisdiction(city, tmp_path, full_name):
+    """The actor's name is the same on every record of the import (written as an SQL literal): quotes and percent
+    signs arrive as they are."""
+    city.station_doctor.full_name = full_name
+    city.station_doctor.save()
     path = write_csv(tmp_path / "j.csv", [row("甲"), row("乙", 管理机构编码="S001")])
     s = residents(path, actor=city.station_doctor)
     assert (s.imported, s.rejected) == (1, 1)
     (bad,) = read_report(s.report_path)
     assert bad["姓名"] == "甲" and bad["列"] == "管理机构编码"
     rec = Record.objects.get(resident__name="乙")
-    assert rec.established_by == city.station_doctor and rec.established_by_name == "李医生"
+    assert rec.established_by == city.station_doctor and rec.established_by_name == full_name
     assert RecordEvent.objects.get(record=rec).actor == city.station_doctor
     assert Record.history.get(id=rec.pk).history_user == city.station_doctor
     assert Resident.history.get(id=rec.resident_id).history_user == city.station_doctor
@@ -517,7 +524,22 @@ def test_legacy_number_only_key(city, tmp_path):
 
 # --- the fast path against the reference ---------------------------------------------------------------------------
 
-def test_fast_path_writes_what_establish_record_writes(city, tmp_path):
+@pytest.mark.parametrize("narrow", [True, False], ids=["varying-columns", "whole-rows"])
+def test_fast_path_writes_what_establish_record_writes(city, tmp_path, monkeypatch, narrow):
+    """The same resident, record, history and event as the web form's path; rows carry only the columns that vary
+    (the rest are written as literals), and a row whose other columns are not what was expected after all (here:
+    the columns validation derives, not declared as varying) is written whole, with the same result."""
+    import jkda.exchange.residents as module
+
+    if not narrow:
+        monkeypatch.setattr(module, "DERIVED_FIELDS", ())
+        real_write = ResidentImport.write
+
+        def write(self, rows):
+            assert rows and all(p.res_full for p in rows)
+            return real_write(self, rows)
+
+        monkeypatch.setattr(ResidentImport, "write", write)
     data = {
         "name": "欧阳修", "id_number": make_id(birth=dt.date(1947, 8, 1)), "current_address": "新家路9号",
         "registered_address": "户籍路1号", "phone": "0512-65432100", "residence_type": "2", "ethnicity": "02",
@@ -613,6 +635,31 @@ def test_validation_workers_stop_where_the_file_breaks(city, tmp_path, monkeypat
     assert s.exit_code == 2 and str(good + 2) in s.stopped, s.lines()
     assert s.rows == good and Resident.objects.count() == good and counts() == (good,) * 5
     assert sum(seen) > 0
+
+
+@given(st.lists(st.one_of(st.text(alphabet=st.sampled_from("甲a,;\x1f\n\"'")), st.integers(), st.none(),
+                          st.dates()), max_size=8))
+def test_a_valid_rows_cells_come_back_as_they_were(cells):
+    """A worker packs a valid row's cells into one string when it can; the writer gets the same cells back."""
+    packed = pack_cells(cells)
+    assert cells_of(packed) == cells
+    if cells and all(isinstance(c, str) and CELL_SEP not in c for c in cells):
+        assert isinstance(packed, str)
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
+def test_a_row_refused_when_written_keeps_its_cells_in_the_report(city, establish, tmp_path, monkeypatch):
+    """A row valid in a worker but refused by the writer (its ID number belongs to someone else in the database) is
+    reported with the cells of the file, as the worker read them."""
+    existing = establish(name="张三")
+    rows = [row(f"人{i}") for i in range(5)] + [row("李四", id_number=existing.resident.id_number, 现住址="甲,乙\"路")]
+    path = write_csv(tmp_path / "w.csv", rows)
+    monkeypatch.setattr(ResidentImport, "BLOCK", 2)
+    s = residents(path, chunk_size=3, workers=1)
+    assert (s.imported, s.rejected) == (5, 1), s.lines()
+    (bad,) = read_report(s.report_path)
+    assert (bad["行号"], bad["姓名"], bad["身份证号"], bad["现住址"]) == (
+        "7", "李四", existing.resident.id_number, '甲,乙"路')
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pipe sizes are Linux's")

@@ -20,12 +20,25 @@ WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
 
 
+# the weighted sum over the digits' ASCII codes exceeds the sum over the digits by 48 × sum(WEIGHTS)
+_ASCII_EXCESS = ord("0") * sum(WEIGHTS)
+
+
 def check_char(first17: str) -> str:
     """The ISO 7064 MOD 11-2 check character for the first 17 digits."""
     if len(first17) != 17:
         raise ValueError(f"check_char needs 17 digits, not {len(first17)}")
-    total = sum(map(operator.mul, map(int, first17), WEIGHTS))
+    if first17.isascii() and first17.isdigit():  # a bulk import checks millions: over the bytes, a third of the time
+        total = sum(map(operator.mul, first17.encode(), WEIGHTS)) - _ASCII_EXCESS
+    else:
+        total = sum(map(operator.mul, map(int, first17), WEIGHTS))
     return CHECK_CHARS[total % 11]
+
+
+@functools.lru_cache(maxsize=65536)
+def _birth_date(text: str) -> dt.date:
+    """YYYYMMDD → the date (ValueError when it is none); remembered: a hundred years are 36,525 days."""
+    return dt.date(int(text[:4]), int(text[4:6]), int(text[6:8]))
 
 
 @functools.lru_cache(maxsize=8192)
@@ -75,7 +88,7 @@ def parse(raw: str, today: dt.date | None = None) -> IdInfo:
             code="id_length",
         )
     try:
-        birth = dt.date(int(date_text[:4]), int(date_text[4:6]), int(date_text[6:8]))
+        birth = _birth_date(date_text)
     except ValueError:
         raise ValidationError(
             _("The birth date in the ID number (%(date)s) is not a real date.") % {"date": date_text},

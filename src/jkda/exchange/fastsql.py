@@ -72,6 +72,14 @@ class _Inserter:
     table: str
     columns: list[str]
 
+    def values_sql(self) -> str:
+        """The VALUES list of the INSERT on SQLite (%s per parameter)."""
+        return ", ".join(["%s"] * len(self.columns))
+
+    def whole(self, rows: list) -> Iterable:
+        """The rows with every column, for COPY (PostgreSQL)."""
+        return rows
+
     def insert(self, rows: list) -> None:
         if not rows:
             return
@@ -81,11 +89,10 @@ class _Inserter:
             if connection.vendor == "postgresql":
                 with cursor.cursor.copy(f"COPY {qn(self.table)} ({column_sql}) FROM STDIN") as copy:
                     write = copy.write_row
-                    for r in rows:
+                    for r in self.whole(rows):
                         write(r)
             else:
-                placeholders = ", ".join(["%s"] * len(self.columns))
-                cursor.executemany(f"INSERT INTO {qn(self.table)} ({column_sql}) VALUES ({placeholders})", rows)
+                cursor.executemany(f"INSERT INTO {qn(self.table)} ({column_sql}) VALUES ({self.values_sql()})", rows)
 
 
 class BulkTable(_Inserter):
@@ -143,6 +150,96 @@ class BulkTable(_Inserter):
 
     def index(self, attname: str) -> int:
         return self.attnames.index(attname)
+
+
+def sql_literal(v) -> str | None:
+    """`v` (a value as it goes to the database) written as an SQL literal, or None when it is not safe to write one
+    (a string holding NUL, a value of another type): such a value stays a bound parameter."""
+    if v is None:
+        return "NULL"
+    if type(v) is bool:
+        return "1" if v else "0"
+    if type(v) is int:
+        return str(v)
+    if isinstance(v, str) and "\x00" not in v:
+        return "'" + str(v).replace("'", "''") + "'"
+    return None
+
+
+def _tuple_getter(keys: list) -> Callable:
+    """itemgetter that always returns a tuple (itemgetter of one key returns the item itself)."""
+    if len(keys) == 1:
+        key = keys[0]
+        return lambda d: (d[key],)
+    if not keys:
+        return lambda d: ()
+    return operator.itemgetter(*keys)
+
+
+class Narrow(_Inserter):
+    """Rows of a BulkTable that differ only in some of its columns (`varying`, attnames): every other column holds
+    the same value in every row (a column the import file does not have, a default). A row is then just the varying
+    values, in the table's column order; on SQLite the same values are written as literals in the INSERT, so a row
+    binds only what varies (binding is about half of what an insert costs, 0.12 µs per parameter); on PostgreSQL
+    rows are widened back for COPY. `row()` returns None for a row whose "same" columns are not the same after all:
+    write it with the BulkTable (`base`), so a wrong guess costs speed, never a wrong value.
+    """
+
+    def __init__(self, base: BulkTable, varying: Iterable[str], same: dict):
+        """same: attname → the value (as models hold it, before conversion) every row is expected to have."""
+        self.base = base
+        self.table = base.table
+        self.columns = base.columns
+        want = set(varying) | {base.attnames[i] for i in base.auto} | {f.attname for f in base.fields if f.primary_key}
+        literal: dict[int, str] = {}
+        for i, a in enumerate(base.attnames):
+            if a in want:
+                continue
+            value = same.get(a, base.defaults[a])
+            text = sql_literal(base.convert(a, value))
+            if text is None:
+                want.add(a)
+            else:
+                literal[i] = text
+        self.at = [i for i, a in enumerate(base.attnames) if i not in literal]  # full position of each varying column
+        self.attnames = [base.attnames[i] for i in self.at]
+        fixed = [a for i, a in enumerate(base.attnames) if i in literal]
+        self._same_get = _tuple_getter(fixed)
+        self._same = tuple(same.get(a, base.defaults[a]) for a in fixed)
+        self._get = _tuple_getter(self.attnames)
+        pos = {i: k for k, i in enumerate(self.at)}
+        self.converters = [(pos[i], conv) for i, conv in base.converters if i in pos]
+        self.auto = [pos[i] for i in base.auto]
+        # "%" doubled: Django turns "%s" into SQLite's "?" and "%%" back into "%"
+        self._values_sql = ", ".join("%s" if i in pos else literal[i].replace("%", "%%")
+                                     for i in range(len(base.attnames)))
+        # PostgreSQL: the full row is the varying values followed by the fixed ones, picked in column order
+        self._fixed_values = [base.convert(a, same.get(a, base.defaults[a])) for a in fixed]
+        after = {a: len(self.at) + k for k, a in enumerate(fixed)}
+        self._widen = _tuple_getter([pos[i] if i in pos else after[a] for i, a in enumerate(base.attnames)])
+
+    def row(self, values: dict) -> list | None:
+        if self._same_get(values) != self._same:
+            return None
+        out = list(self._get(values))
+        for i, conv in self.converters:
+            out[i] = conv(out[i])
+        return out
+
+    def index(self, attname: str) -> int:
+        return self.attnames.index(attname)
+
+    def stamp(self, row: list) -> list:
+        for i, now in zip(self.auto, self.base._now, strict=True):
+            row[i] = now
+        return row
+
+    def values_sql(self) -> str:
+        return self._values_sql
+
+    def whole(self, rows: list) -> Iterable:
+        fixed, widen = self._fixed_values, self._widen
+        return (widen(r + fixed) for r in rows)
 
 
 class Expr(str):

@@ -58,11 +58,17 @@ from jkda.regions.models import Division, Institution, Staff
 
 from . import indexes
 from .columns import Columns, labels_of, resident_columns
-from .fastsql import BulkTable, Expr, insert_select, reserve_ids, take_write_lock
+from .fastsql import BulkTable, Expr, Narrow, insert_select, reserve_ids, take_write_lock
 from .report import REPORT_HEADERS, RejectReport, Summary, default_report_path
 from .sources import ImportFileError, Table, map_headers, open_table
 
 RECORD_COLUMNS = ("number", "institution_code", "village_code", "established_on", "responsible_doctor")
+# resident fields that validation sets from other columns (records.rules.check_resident, fill_derived)
+DERIVED_FIELDS = ("name", "name_pinyin", "name_initials", "id_number", "id_last6", "sex", "birth_date")
+# the record's columns that differ from row to row in an import (ResidentImport.write); the rest are the same for all
+RECORD_VARYING = ("number", "number_last8", "resident_id", "institution_id", "village_id",
+                  "established_by_institution_id", "responsible_doctor_id", "responsible_doctor_name",
+                  "established_on", *Record.SEARCH_KEYS)
 COUNTER_BATCH = 400  # villages per counter UPDATE (each costs a few parameters)
 RETURNING = sqlite3.sqlite_version_info >= (3, 35)  # UPDATE ... RETURNING (always on PostgreSQL)
 # SQLite settings of the importing connection while it imports. cache_size (negative: KiB): a million residents mean
@@ -193,8 +199,8 @@ class Row:
     """A valid row: the resident's prepared database row (id and times filled at write time) and the record's."""
 
     number: int
-    cells: list | None  # the file's cells (for the report, should the row be refused when written)
-    res_row: list
+    cells: list | str | None  # the file's cells (for the report, should the row be refused when written): see cells_of
+    res_row: list  # the varying columns only (ResidentImport._n_res), or every column when `res_full`
     id_number: str | None
     name: str
     record_number: str  # a legacy number from the file, or ""
@@ -207,12 +213,37 @@ class Row:
     key: str
     key_column: str
     assigned: str = ""  # the number allocated at write time (reset when a chunk is retried)
+    res_full: bool = False
 
     def __reduce__(self):
         # to and from validation workers as a plain tuple: half the pickling cost of the slots' state dict
         return Row, (self.number, self.cells, self.res_row, self.id_number, self.name, self.record_number,
                      self.institution_id, self.village_id, self.village_code, self.established_on, self.doctor_id,
-                     self.doctor_name, self.key, self.key_column, self.assigned)
+                     self.doctor_name, self.key, self.key_column, self.assigned, self.res_full)
+
+    def file_cells(self) -> list:
+        return cells_of(self.cells)
+
+
+CELL_SEP = "\x1f"  # joins a valid row's cells for the trip from a validation worker (see pack_cells)
+
+
+def pack_cells(cells: list) -> list | str:
+    """A valid row's cells as one string when they are all text without CELL_SEP (one string pickles in a tenth of
+    the time of a list of sixteen); they are needed again only if the row is refused when written."""
+    if not cells:
+        return cells
+    try:
+        packed = CELL_SEP.join(cells)
+    except TypeError:  # an XLSX cell: a number, a date
+        return cells
+    return packed if packed.count(CELL_SEP) == len(cells) - 1 else cells  # no cell holds the separator itself
+
+
+def cells_of(packed: list | str | None) -> list:
+    if isinstance(packed, str):
+        return packed.split(CELL_SEP)
+    return packed if packed is not None else []
 
 
 @dataclass
@@ -247,6 +278,9 @@ def person_hash(name, birth_date, sex, village_code, address) -> str:
 # blocks ahead of the writer (a semaphore of credits), so memory stays bounded however fast validation is.
 
 _WORKER: ResidentImport | None = None  # set before forking: workers inherit the prepared importer
+# blocks between a worker's collections of its young objects: a collection goes through what is alive at that moment
+# (about a block), so collecting after every block cost a worker 1.5 µs per row (docs/import.md, 速度)
+COLLECT_EVERY = 16
 
 
 def _worker_main(k: int, n: int, path: str, encoding: str | None, size: int, results, credits) -> None:
@@ -258,12 +292,21 @@ def _worker_main(k: int, n: int, path: str, encoding: str | None, size: int, res
     imp = _WORKER
     table = None
     mine: list = []
+    sent = [0]
 
     def send(block):
         credits.acquire()
-        results.put(("rows", [(number, cells, imp.validate(number, cells)) for number, cells in block],
-                     table.progress))
-        collect_young()
+        out = []
+        for number, cells in block:
+            result = imp.validate(number, cells)
+            if type(result) is Row:  # the writer needs a valid row's cells only if it refuses the row
+                result.cells = pack_cells(cells)
+                cells = None
+            out.append((number, cells, result))
+        results.put(("rows", out, table.progress))
+        sent[0] += 1
+        if sent[0] % COLLECT_EVERY == 0:
+            collect_young()
 
     try:
         table = open_table(path, encoding)
@@ -508,7 +551,12 @@ class ResidentImport:
         self.sex_blank = str(Resident._meta.get_field("sex").error_messages["blank"])
         self.birth_null = str(Resident._meta.get_field("birth_date").error_messages["null"])
         self.today = today()
-        self._tables()
+        t_res, _t_rec = self._tables()
+        # the resident's columns a row can change: the file's, and what validation derives from them; every other
+        # column holds the model's default (Narrow checks that, row by row)
+        # (and the search keys the writer copies to the record)
+        self._n_res = Narrow(t_res, {*self.resident_fields, *DERIVED_FIELDS, *Record.SEARCH_KEYS.values()},
+                             {**self._template, "form_version": self.form_version})
         self._preload()
 
     def _preload(self) -> None:
@@ -701,10 +749,14 @@ class ResidentImport:
             key, key_column = "n:" + legacy, "number"
         else:
             key, key_column = person_hash(r.name, r.birth_date, r.sex, village[1], r.current_address), "name"
-        return Row(number=number, cells=cells, res_row=self._t_res.row(d), id_number=r.id_number, name=r.name,
+        res_row = self._n_res.row(d)
+        full = res_row is None
+        if full:  # a column expected to hold its default does not: the whole row
+            res_row = self._t_res.row(d)
+        return Row(number=number, cells=cells, res_row=res_row, id_number=r.id_number, name=r.name,
                    record_number=legacy, institution_id=inst.pk, village_id=village[0], village_code=village[1],
                    established_on=established_on, doctor_id=doctor_id, doctor_name=doctor_name, key=key,
-                   key_column=key_column)
+                   key_column=key_column, res_full=full)
 
     # --- one chunk -----------------------------------------------------------------------------------------------
 
@@ -736,14 +788,14 @@ class ResidentImport:
         for p in rows:
             first = earlier.get(p.key) or taken.get(p.key)
             if first:
-                out.rejected.append((p.number, p.cells, [(self.label(p.key_column), _(
+                out.rejected.append((p.number, p.file_cells(), [(self.label(p.key_column), _(
                     "The same person as row %(row)d of this file (a duplicate row).") % {"row": first})]))
                 continue
             nkey = "n:" + p.record_number if p.record_number else None
             if nkey and nkey != p.key:
                 first = earlier.get(nkey) or taken.get(nkey)
                 if first:
-                    out.rejected.append((p.number, p.cells, [(self.label("number"), _(
+                    out.rejected.append((p.number, p.file_cells(), [(self.label("number"), _(
                         "Record number %(n)s is also given on row %(row)d of this file.") % {
                             "n": p.record_number, "row": first})]))
                     continue
@@ -764,7 +816,7 @@ class ResidentImport:
             elif p.key in known_hashes:
                 status = "present"
             if problem:
-                out.rejected.append((p.number, p.cells, [(self.label(problem[0]), problem[1])]))
+                out.rejected.append((p.number, p.file_cells(), [(self.label(problem[0]), problem[1])]))
                 continue
             taken[p.key] = p.number
             out.register.append((p.key, p.number))
@@ -872,29 +924,34 @@ class ResidentImport:
         actor = self.actor
         actor_id = actor.pk if actor is not None else None
         reason = _("Imported from %(file)s, row %(row)d")
-        rec_template = t_rec.template({"established_by_id": actor_id, "established_by_name": _user_name(actor),
-                                       "form_version": self.form_version})
+        n_res, n_rec = self._n_res, self._record_rows(actor)
         (r_id, r_number, r_last8, r_resident, r_inst, r_village, r_by_inst, r_doctor, r_doctor_name,
-         r_established) = (t_rec.index(a) for a in (
+         r_established) = (n_rec.index(a) for a in (
              "id", "number", "number_last8", "resident_id", "institution_id", "village_id",
              "established_by_institution_id", "responsible_doctor_id", "responsible_doctor_name", "established_on"))
-        # the record's copies of the resident's search keys (Record.SEARCH_KEYS)
-        key_at = [(t_rec.index(copy), t_res.index(own)) for copy, own in Record.SEARCH_KEYS.items()]
-        res_rows, rec_rows, staged = [], [], []
-        id_at = t_res.index("id")
-        stamp = t_res.stamp
+        # the record's copies of the resident's search keys (Record.SEARCH_KEYS), from a narrow or a whole row
+        key_at = [(n_rec.index(copy), n_res.index(own), t_res.index(own)) for copy, own in Record.SEARCH_KEYS.items()]
+        res_rows, full_rows, rec_rows, staged = [], [], [], []
+        id_at, full_id_at = n_res.index("id"), t_res.index("id")
+        width = len(n_rec.attnames)
         dates: dict = {}
         for p, rid, cid in zip(rows, res_ids, rec_ids, strict=True):
             res_row = p.res_row
-            res_row[id_at] = rid
-            stamp(res_row)
-            res_rows.append(res_row)
+            full = p.res_full
+            if full:
+                res_row[full_id_at] = rid
+                t_res.stamp(res_row)
+                full_rows.append(res_row)
+            else:
+                res_row[id_at] = rid
+                n_res.stamp(res_row)
+                res_rows.append(res_row)
             number = p.assigned
             inst_id = p.institution_id
             established = dates.get(p.established_on)
             if established is None:
                 established = dates[p.established_on] = t_rec.convert("established_on", p.established_on)
-            rec_row = rec_template.copy()
+            rec_row = [None] * width
             rec_row[r_id] = cid
             rec_row[r_number] = number
             rec_row[r_last8] = number[-8:]
@@ -904,16 +961,28 @@ class ResidentImport:
             rec_row[r_doctor] = p.doctor_id
             rec_row[r_doctor_name] = p.doctor_name
             rec_row[r_established] = established
-            for copy_at, own_at in key_at:
-                rec_row[copy_at] = res_row[own_at]
+            for copy_at, own_at, full_at in key_at:
+                rec_row[copy_at] = res_row[full_at if full else own_at]
+            n_rec.stamp(rec_row)
             rec_rows.append(rec_row)
             why = reason % {"file": self.source_name, "row": p.number}
             staged.append((p.number, rid, cid, inst_id, why[:200]))
-        t_res.insert(res_rows)
-        t_rec.insert(rec_rows)
+        n_res.insert(res_rows)
+        if full_rows:
+            t_res.insert(full_rows)
+        n_rec.insert(rec_rows)
         self.stage.fill(staged)
         self.write_history(now, actor_id, (min(res_ids), max(res_ids)), (min(rec_ids), max(rec_ids)))
         return refused
+
+    def _record_rows(self, actor) -> Narrow:
+        """The record's varying columns (RECORD_VARYING); the rest are the same for every record of this import."""
+        if getattr(self, "_n_rec", None) is None:
+            _t_res, t_rec = self._tables()
+            self._n_rec = Narrow(t_rec, RECORD_VARYING, {
+                "established_by_id": actor.pk if actor is not None else None,
+                "established_by_name": _user_name(actor), "form_version": self.form_version})
+        return self._n_rec
 
     def write_history(self, now, actor_id, res_range: tuple[int, int], rec_range: tuple[int, int]) -> None:
         """The chunk's historical rows (what django-simple-history writes on creation: a copy of the row, "+", the
@@ -963,7 +1032,7 @@ class ResidentImport:
                             outcome.new = [p for p in outcome.new if id(p) not in bad]
                             outcome.register = [(k, n) for k, n in outcome.register
                                                 if n not in {p.number for p, _m in refused}]
-                            outcome.rejected += [(p.number, p.cells, [(self.label("village_code"), msg)])
+                            outcome.rejected += [(p.number, p.file_cells(), [(self.label("village_code"), msg)])
                                                  for p, msg in refused]
                 break
             except (IntegrityError, OperationalError):

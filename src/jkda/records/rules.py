@@ -23,6 +23,15 @@ YEAR_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 DATE_RE = re.compile(r"^(\d{4})-(\d{2})(-(\d{2}))?$")
 
 
+# the form's multi-choice items: (field, value set, the field naming "other" when it is ticked)
+MULTI_CHOICE = (
+    ("payment", V.PAYMENT, "payment_other"),
+    ("drug_allergy", V.DRUG_ALLERGY, "drug_allergy_other"),
+    ("exposure", V.EXPOSURE, None),
+    ("disability", V.DISABILITY, "disability_other"),
+)
+
+
 def today() -> dt.date:
     return timezone.localdate()
 
@@ -104,13 +113,10 @@ def check_resident(r, now: dt.date | None = None) -> dict[str, list[str]]:
                 "label": label(), "text": text})
 
     # multi-choice items
-    for field, valueset, other in (
-        ("payment", V.PAYMENT, "payment_other"),
-        ("drug_allergy", V.DRUG_ALLERGY, "drug_allergy_other"),
-        ("exposure", V.EXPOSURE, None),
-        ("disability", V.DISABILITY, "disability_other"),
-    ):
+    for field, valueset, other in MULTI_CHOICE:
         value = getattr(r, field) or []
+        if type(value) is list and not value:  # nothing ticked: nothing to check
+            continue
         try:
             validate_code_list(valueset, value, _verbose_name(r, field))
         except ValidationError as exc:
