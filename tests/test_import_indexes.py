@@ -97,37 +97,46 @@ def test_unique_constraints_still_refuse_duplicates_while_suspended(city, tmp_pa
 
 def test_indexes_are_rebuilt_with_a_small_sort_cache_and_the_connections_cache_comes_back(city, monkeypatch):
     """SQLite sorts an index's keys within the page cache: the rebuild runs with SQLITE_SORT_CACHE_KIB (quicker over
-    a million rows than the import's 128 MB), and the connection's own setting is back afterwards. PostgreSQL's
-    sorts follow maintenance_work_mem, untouched; on both the indexes come back exactly."""
+    a million rows than the import's 128 MB) and SQLITE_SORT_THREADS helper threads, and the connection's own
+    settings are back afterwards. PostgreSQL's sorts follow maintenance_work_mem, untouched; on both the indexes
+    come back exactly."""
     sqlite = connection.vendor == "sqlite"
 
-    def cache_size():
+    def settings_now():
         with connection.cursor() as cursor:
-            cursor.execute("PRAGMA cache_size" if sqlite else "SHOW maintenance_work_mem")
-            return cursor.fetchone()[0]
+            if not sqlite:
+                cursor.execute("SHOW maintenance_work_mem")
+                return cursor.fetchone()[0]
+            cursor.execute("PRAGMA cache_size")
+            cache = cursor.fetchone()[0]
+            cursor.execute("PRAGMA threads")
+            return cache, cursor.fetchone()[0]
 
     before = snapshot()
     during = []
     real = indexes.index_exists
 
     def index_exists(name):
-        during.append(cache_size())
+        during.append(settings_now())
         return real(name)
 
     monkeypatch.setattr(indexes, "index_exists", index_exists)
-    original = cache_size()
+    original = settings_now()
     if sqlite:
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA cache_size = -12345")
+            cursor.execute("PRAGMA threads = 0")
     try:
         indexes.suspend("test")
         assert len(indexes.restore()) == len(before) - len(kept())
-        assert set(during) == ({-indexes.SQLITE_SORT_CACHE_KIB} if sqlite else {original})
-        assert cache_size() == (-12345 if sqlite else original) and snapshot() == before
+        assert set(during) == ({(-indexes.SQLITE_SORT_CACHE_KIB, indexes.SQLITE_SORT_THREADS)} if sqlite
+                               else {original})
+        assert settings_now() == ((-12345, 0) if sqlite else original) and snapshot() == before
     finally:
         if sqlite:
             with connection.cursor() as cursor:
-                cursor.execute(f"PRAGMA cache_size = {int(original)}")
+                cursor.execute(f"PRAGMA cache_size = {int(original[0])}")
+                cursor.execute(f"PRAGMA threads = {int(original[1])}")
 
 
 @pytest.mark.parametrize("how, rows_in_db, expect", [
