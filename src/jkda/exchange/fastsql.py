@@ -76,10 +76,6 @@ class _Inserter:
         """The VALUES list of the INSERT on SQLite (%s per parameter)."""
         return ", ".join(["%s"] * len(self.columns))
 
-    def whole(self, rows: list) -> Iterable:
-        """The rows with every column, for COPY (PostgreSQL)."""
-        return rows
-
     def insert(self, rows: list) -> None:
         if not rows:
             return
@@ -89,7 +85,7 @@ class _Inserter:
             if connection.vendor == "postgresql":
                 with cursor.cursor.copy(f"COPY {qn(self.table)} ({column_sql}) FROM STDIN") as copy:
                     write = copy.write_row
-                    for r in self.whole(rows):
+                    for r in rows:
                         write(r)
             else:
                 cursor.executemany(f"INSERT INTO {qn(self.table)} ({column_sql}) VALUES ({self.values_sql()})", rows)
@@ -178,11 +174,12 @@ def _tuple_getter(keys: list) -> Callable:
 
 class Narrow(_Inserter):
     """Rows of a BulkTable that differ only in some of its columns (`varying`, attnames): every other column holds
-    the same value in every row (a column the import file does not have, a default). A row is then just the varying
-    values, in the table's column order; on SQLite the same values are written as literals in the INSERT, so a row
-    binds only what varies (binding is about half of what an insert costs, 0.12 µs per parameter); on PostgreSQL
-    rows are widened back for COPY. `row()` returns None for a row whose "same" columns are not the same after all:
-    write it with the BulkTable (`base`), so a wrong guess costs speed, never a wrong value.
+    the same value in every row (a column the import file does not have, a default). On SQLite a row is then just
+    the varying values, in the table's column order, and the same values are written as literals in the INSERT, so
+    a row binds only what varies (binding is about half of what an insert costs, 0.12 µs per parameter). On
+    PostgreSQL COPY takes every column (none has a default in the database) and widening rows again cost more than
+    it saved, so there every column varies. `row()` returns None for a row whose "same" columns are not the same
+    after all: write it with the BulkTable (`base`), so a wrong guess costs speed, never a wrong value.
     """
 
     def __init__(self, base: BulkTable, varying: Iterable[str], same: dict):
@@ -193,30 +190,25 @@ class Narrow(_Inserter):
         want = set(varying) | {base.attnames[i] for i in base.auto} | {f.attname for f in base.fields if f.primary_key}
         literal: dict[int, str] = {}
         for i, a in enumerate(base.attnames):
-            if a in want:
+            if a in want or connection.vendor != "sqlite":
                 continue
             value = same.get(a, base.defaults[a])
             text = sql_literal(base.convert(a, value))
-            if text is None:
-                want.add(a)
-            else:
+            if text is not None:
                 literal[i] = text
-        self.at = [i for i, a in enumerate(base.attnames) if i not in literal]  # full position of each varying column
-        self.attnames = [base.attnames[i] for i in self.at]
+        self.attnames = [a for i, a in enumerate(base.attnames) if i not in literal]
         fixed = [a for i, a in enumerate(base.attnames) if i in literal]
         self._same_get = _tuple_getter(fixed)
         self._same = tuple(same.get(a, base.defaults[a]) for a in fixed)
         self._get = _tuple_getter(self.attnames)
-        pos = {i: k for k, i in enumerate(self.at)}
+        pos = {i: k for k, i in enumerate(i for i in range(len(base.attnames)) if i not in literal)}
         self.converters = [(pos[i], conv) for i, conv in base.converters if i in pos]
         self.auto = [pos[i] for i in base.auto]
+        # a row of the expected values, to start one from and fill in what varies
+        self.blank = [base.convert(a, same.get(a, base.defaults[a])) for a in self.attnames]
         # "%" doubled: Django turns "%s" into SQLite's "?" and "%%" back into "%"
         self._values_sql = ", ".join("%s" if i in pos else literal[i].replace("%", "%%")
                                      for i in range(len(base.attnames)))
-        # PostgreSQL: the full row is the varying values followed by the fixed ones, picked in column order
-        self._fixed_values = [base.convert(a, same.get(a, base.defaults[a])) for a in fixed]
-        after = {a: len(self.at) + k for k, a in enumerate(fixed)}
-        self._widen = _tuple_getter([pos[i] if i in pos else after[a] for i, a in enumerate(base.attnames)])
 
     def row(self, values: dict) -> list | None:
         if self._same_get(values) != self._same:
@@ -236,10 +228,6 @@ class Narrow(_Inserter):
 
     def values_sql(self) -> str:
         return self._values_sql
-
-    def whole(self, rows: list) -> Iterable:
-        fixed, widen = self._fixed_values, self._widen
-        return (widen(r + fixed) for r in rows)
 
 
 class Expr(str):

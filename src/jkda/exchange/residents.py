@@ -495,6 +495,7 @@ class ResidentImport:
 
     kind = "residents"
     BLOCK = 500  # rows per task sent to a validation worker
+    AHEAD_CHUNKS = 2  # how many chunks the workers may validate ahead of the writer
     MEMO_SIZE = 2000  # distinct texts remembered per column
 
     def __init__(self, path: str, *, actor=None, dry_run: bool = False, chunk_size: int = 5000,
@@ -933,7 +934,7 @@ class ResidentImport:
         key_at = [(n_rec.index(copy), n_res.index(own), t_res.index(own)) for copy, own in Record.SEARCH_KEYS.items()]
         res_rows, full_rows, rec_rows, staged = [], [], [], []
         id_at, full_id_at = n_res.index("id"), t_res.index("id")
-        width = len(n_rec.attnames)
+        blank = n_rec.blank
         dates: dict = {}
         for p, rid, cid in zip(rows, res_ids, rec_ids, strict=True):
             res_row = p.res_row
@@ -951,7 +952,7 @@ class ResidentImport:
             established = dates.get(p.established_on)
             if established is None:
                 established = dates[p.established_on] = t_rec.convert("established_on", p.established_on)
-            rec_row = [None] * width
+            rec_row = blank.copy()
             rec_row[r_id] = cid
             rec_row[r_number] = number
             rec_row[r_last8] = number[-8:]
@@ -1143,7 +1144,7 @@ class ResidentImport:
         if self.workers <= 0 or "fork" not in multiprocessing.get_all_start_methods():
             return None
         # enough blocks ahead that the workers keep going while a whole chunk is being written
-        depth = -(-(2 * self.chunk_size // self.BLOCK + 2) // self.workers)
+        depth = -(-(self.AHEAD_CHUNKS * self.chunk_size // self.BLOCK + 2) // self.workers)
         return _Workers(self, self.workers, self.path, self.table.encoding or self.encoding, depth)
 
     def _validated(self, table: Table, pool: _Workers | None):
