@@ -536,7 +536,8 @@ class ResidentImport:
         self.summary.ignored_columns = hm.ignored
         self.present = [(pos, self.columns[name]) for name, pos in sorted(hm.positions.items(), key=lambda x: x[1])]
         # parsed value (or problem) per distinct text, per column: codes, dates, institutions repeat row after row
-        self._memos: dict[str, dict | None] = {c.name: {} for _p, c in self.present}
+        # per column: [position, name, parser, memo], memo None once the column proved mostly distinct texts
+        self._plan = [[pos, c.name, c.parse, {}] for pos, c in self.present]
         self.resident_fields = [c.name for _p, c in self.present if c.name not in RECORD_COLUMNS]
         self.required_message = str(forms.Field().error_messages["required"])
         self.form_required = {name for name in self.resident_fields
@@ -650,13 +651,9 @@ class ResidentImport:
         if n > self.width and any(c not in (None, "") for c in cells[self.width:]):
             errors[""] = [_("This row has %(n)d cells but the header has %(m)d: a value probably contains the "
                             "delimiter; put such values in quotes.") % {"n": n, "m": self.width}]
-        memos = self._memos
-        for pos, col in self.present:
+        for entry in self._plan:
+            pos, name, parse, memo = entry
             raw = cells[pos] if pos < n else ""
-            if raw is None:
-                raw = ""
-            name = col.name
-            memo = memos.get(name)
             if memo is not None and type(raw) is str:
                 hit = memo.get(raw)
                 if hit is not None:  # the same text in this column before: the same value or the same problem
@@ -666,8 +663,10 @@ class ResidentImport:
                     else:
                         errors[name] = list(v)
                     continue
+            elif raw is None:
+                raw = ""
             try:
-                v = col.parse(raw)
+                v = parse(raw)
             except Exception as exc:  # CellError, or anything a parser did not foresee  # noqa: BLE001
                 messages = list(getattr(exc, "messages", None) or [str(exc)])
                 errors[name] = messages
@@ -682,7 +681,7 @@ class ResidentImport:
                 if len(memo) < self.MEMO_SIZE:
                     memo[raw] = hit
                 else:  # a column of mostly distinct texts (names, ID numbers, addresses): stop remembering
-                    memos[name] = None
+                    entry[3] = None
 
         r = self.new_resident()
         d = r.__dict__
