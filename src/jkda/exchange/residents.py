@@ -13,10 +13,12 @@ in bulk:
   before ("already present", not an error) — unless the ID number belongs to someone with another name, which is
   refused with the existing record's number. A key seen earlier in the file is refused, naming the first row.
 - **Writing, per chunk, in one transaction.** Residents and their records (numbers allocated per village by
-  advancing each village's counter once per chunk) are inserted with `fastsql.BulkTable`; the history rows
-  django-simple-history would write and a RecordEvent "imported" per record are then written by the database
-  itself, with `fastsql.insert_select` from those rows and a staged (row number, ids, reason) temporary table. A
-  kill leaves whole chunks; a rerun finds them present and carries on.
+  advancing each village's counter once per chunk) are inserted with `fastsql.Narrow`: a row carries only the
+  columns the file and validation can change, the rest (the model's defaults, the import's user) are the same for
+  every row and go into the statement once; the history rows django-simple-history would write and a RecordEvent
+  "imported" per record are then written by the database itself, with `fastsql.insert_select` from those rows and
+  a staged (row number, ids, reason) temporary table. A kill leaves whole chunks; a rerun finds them present and
+  carries on.
 - **Validation workers** (`workers=N`): forked processes that read the file themselves and validate every N-th
   block; this process only classifies and writes.
 - **Bounded memory.** The file is streamed; keys seen in the file live in a temporary SQLite file, not in RAM.
