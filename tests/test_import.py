@@ -637,42 +637,6 @@ def test_validation_workers_stop_where_the_file_breaks(city, tmp_path, monkeypat
     assert sum(seen) > 0
 
 
-@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
-@pytest.mark.parametrize("writer_waits", [True, False])
-def test_a_block_the_writer_waits_for_is_validated_by_the_writer(city, tmp_path, monkeypatch, writer_waits):
-    """A worker leaves the block the writer is already waiting for to the writer (it validates it instead of idling);
-    the import gives the same rows, numbers and report either way."""
-    import jkda.exchange.residents as module
-
-    monkeypatch.setattr(module, "_leave_to_writer", lambda hungry: writer_waits)  # inherited by the worker
-    here, real = [], ResidentImport.validate
-
-    def validate(self, number, cells):
-        here.append((os.getpid(), number))  # appended in this process's memory only when validated here
-        return real(self, number, cells)
-
-    monkeypatch.setattr(ResidentImport, "validate", validate)
-    monkeypatch.setattr(ResidentImport, "BLOCK", 2)
-    rows = [row(f"人{i}") for i in range(7)] + [row("坏", 常住类型="x")] + [row(f"又{i}") for i in range(3)]
-    s = residents(write_csv(tmp_path / "share.csv", rows), chunk_size=3, workers=1)
-    assert (s.imported, s.rejected) == (10, 1), s.lines()
-    assert len(here) == (11 if writer_waits else 0) and {pid for pid, _n in here} <= {os.getpid()}
-    (bad,) = read_report(s.report_path)
-    assert (bad["行号"], bad["姓名"], bad["列"]) == ("9", "坏", "常住类型")
-    numbers = list(Record.objects.order_by("resident__id").values_list("resident__name", "number"))
-    assert numbers == [(r["姓名"], f"32050600100100{i + 1:03d}") for i, r in enumerate(rows[:7] + rows[8:])]
-
-
-def test_a_worker_leaves_one_block_each_time_the_writer_waited():
-    from jkda.exchange.residents import _leave_to_writer
-
-    hungry = multiprocessing.get_context("fork").Event()
-    assert not _leave_to_writer(hungry) and not _leave_to_writer(None)
-    hungry.set()  # the writer found the queue empty
-    assert _leave_to_writer(hungry)
-    assert not _leave_to_writer(hungry)  # once: the worker validates the following blocks itself
-
-
 @given(st.lists(st.one_of(st.text(alphabet=st.sampled_from("甲a,;\x1f\n\"'")), st.integers(), st.none(),
                           st.dates()), max_size=8))
 def test_a_valid_rows_cells_come_back_as_they_were(cells):

@@ -285,22 +285,9 @@ _WORKER: ResidentImport | None = None  # set before forking: workers inherit the
 COLLECT_EVERY = 16
 
 
-def _leave_to_writer(hungry) -> bool:
-    """True (once) when the writer has found the worker's queue empty since the worker last looked: the writer is
-    waiting, so the next block goes to it unvalidated and it validates that one itself instead of idling."""
-    if hungry is not None and hungry.is_set():
-        hungry.clear()
-        return True
-    return False
-
-
-def _worker_main(k: int, n: int, path: str, encoding: str | None, size: int, results, credits,
-                 hungry=None) -> None:
+def _worker_main(k: int, n: int, path: str, encoding: str | None, size: int, results, credits) -> None:
     """In worker k of n: ("rows", [(row number, cells, Row or problems)], progress) for its blocks in order, then
-    ("end", None), ("end", why the file breaks off) or ("failed", what went wrong). After the writer has waited for
-    this worker (`hungry`), the next block goes as it was read, ("raw", [(row number, cells)], progress), for the
-    writer to validate itself while this worker goes on with the one after: about once a chunk, so the writer's idle
-    time takes a share of the validation."""
+    ("end", None), ("end", why the file breaks off) or ("failed", what went wrong)."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the writer's to handle: it stops the workers
@@ -311,9 +298,6 @@ def _worker_main(k: int, n: int, path: str, encoding: str | None, size: int, res
 
     def send(block):
         credits.acquire()
-        if _leave_to_writer(hungry):
-            results.put(("raw", block, table.progress))
-            return
         out = []
         for number, cells in block:
             result = imp.validate(number, cells)
@@ -359,31 +343,22 @@ class _Workers:
         global _WORKER
         _WORKER = importer
         ctx = multiprocessing.get_context("fork")
-        self.procs, self.results, self.credits, self.hungry = [], [], [], []
+        self.procs, self.results, self.credits = [], [], []
         self.progress = 0
-        self.importer = importer
-        self.validated_here = 0  # rows of blocks the workers left to this process (it was waiting for them)
         try:
             for k in range(n):
                 results, credits = ctx.Queue(), ctx.Semaphore(depth)
-                hungry = ctx.Event() if importer.SHARE_VALIDATION else None
                 widen_pipe(results)
-                proc = ctx.Process(target=_worker_main, daemon=True,
-                                   args=(k, n, path, encoding, importer.BLOCK, results, credits, hungry))
+                proc = ctx.Process(target=_worker_main, args=(k, n, path, encoding, importer.BLOCK, results, credits),
+                                   daemon=True)
                 proc.start()
                 self.procs.append(proc)
                 self.results.append(results)
                 self.credits.append(credits)
-                self.hungry.append(hungry)
         finally:
             _WORKER = None
 
     def _get(self, k: int):
-        try:
-            return self.results[k].get_nowait()
-        except queue.Empty:
-            if self.hungry[k] is not None:  # this process is about to wait: the worker leaves it the next block
-                self.hungry[k].set()
         while True:
             try:
                 return self.results[k].get(timeout=2)
@@ -403,14 +378,6 @@ class _Workers:
                 self.credits[k].release()
                 self.progress = message[2]
                 yield message[1]
-            elif message[0] == "raw":
-                # validated here, its credit held meanwhile: the worker validates the next block itself
-                validate = self.importer.validate
-                block = [(number, cells, validate(number, cells)) for number, cells in message[1]]
-                self.credits[k].release()
-                self.progress = message[2]
-                self.validated_here += len(block)
-                yield block
             elif message[0] == "end":
                 if message[1]:
                     raise ImportFileError(message[1])
@@ -531,7 +498,6 @@ class ResidentImport:
     kind = "residents"
     BLOCK = 500  # rows per task sent to a validation worker
     AHEAD_CHUNKS = 2  # how many chunks the workers may validate ahead of the writer
-    SHARE_VALIDATION = True  # after the writer waited for a worker, the worker leaves it a block (_worker_main)
     MEMO_SIZE = 2000  # distinct texts remembered per column
 
     def __init__(self, path: str, *, actor=None, dry_run: bool = False, chunk_size: int = 5000,
