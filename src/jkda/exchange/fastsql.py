@@ -73,6 +73,18 @@ def _default(f: models.Field):
 class _Inserter:
     table: str
     columns: list[str]
+    attnames: list[str]  # what a row holds, in order
+    auto: list[int]  # positions of auto_now / auto_now_add columns in a row
+    _now: list  # their values at the time of writing (BulkTable.set_now)
+
+    def index(self, attname: str) -> int:
+        return self.attnames.index(attname)
+
+    def stamp(self, row: list) -> list:
+        """Put the time of writing (set_now) into a row prepared earlier."""
+        for i, now in zip(self.auto, self._now, strict=True):
+            row[i] = now
+        return row
 
     def values_sql(self) -> str:
         """The VALUES list of the INSERT on SQLite (%s per parameter)."""
@@ -128,26 +140,12 @@ class BulkTable(_Inserter):
             out[i] = now
         return out
 
-    def template(self, values: dict) -> list:
-        """A prepared row with `values` (attname → value) over the defaults; fill the varying columns with
-        `index()` and `convert()` (cheaper per row than building a dict)."""
-        return self.row({**self.defaults, **values})
-
     def convert(self, attname: str, value):
         i = self.index(attname)
         for j, conv in self.converters:
             if j == i:
                 return conv(value)
         return value
-
-    def stamp(self, row: list) -> list:
-        """Put the time of writing (set_now) into a row prepared earlier."""
-        for i, now in zip(self.auto, self._now, strict=True):
-            row[i] = now
-        return row
-
-    def index(self, attname: str) -> int:
-        return self.attnames.index(attname)
 
 
 def sql_literal(v) -> str | None:
@@ -220,13 +218,9 @@ class Narrow(_Inserter):
             out[i] = conv(out[i])
         return out
 
-    def index(self, attname: str) -> int:
-        return self.attnames.index(attname)
-
-    def stamp(self, row: list) -> list:
-        for i, now in zip(self.auto, self.base._now, strict=True):
-            row[i] = now
-        return row
+    @property
+    def _now(self) -> list:
+        return self.base._now
 
     def values_sql(self) -> str:
         return self._values_sql

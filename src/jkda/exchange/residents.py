@@ -556,9 +556,8 @@ class ResidentImport:
         self.birth_null = str(Resident._meta.get_field("birth_date").error_messages["null"])
         self.today = today()
         t_res, _t_rec = self._tables()
-        # the resident's columns a row can change: the file's, and what validation derives from them; every other
-        # column holds the model's default (Narrow checks that, row by row)
-        # (and the search keys the writer copies to the record)
+        # the resident's columns a row can change: the file's, what validation derives from them and the search keys
+        # the writer copies to the record; every other column holds the model's default (Narrow checks, row by row)
         self._n_res = Narrow(t_res, {*self.resident_fields, *DERIVED_FIELDS, *Record.SEARCH_KEYS.values()},
                              {**self._template, "form_version": self.form_version})
         self._preload()
