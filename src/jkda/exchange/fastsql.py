@@ -188,24 +188,23 @@ class Narrow(_Inserter):
         self.table = base.table
         self.columns = base.columns
         want = set(varying) | {base.attnames[i] for i in base.auto} | {f.attname for f in base.fields if f.primary_key}
+        expected = {a: same.get(a, base.defaults[a]) for a in base.attnames}
         literal: dict[int, str] = {}
-        for i, a in enumerate(base.attnames):
-            if a in want or connection.vendor != "sqlite":
-                continue
-            value = same.get(a, base.defaults[a])
-            text = sql_literal(base.convert(a, value))
-            if text is not None:
-                literal[i] = text
-        self.attnames = [a for i, a in enumerate(base.attnames) if i not in literal]
-        fixed = [a for i, a in enumerate(base.attnames) if i in literal]
+        if connection.vendor == "sqlite":
+            for i, a in enumerate(base.attnames):
+                if a not in want and (text := sql_literal(base.convert(a, expected[a]))) is not None:
+                    literal[i] = text
+        at = [i for i in range(len(base.attnames)) if i not in literal]  # where each varying column sits in the table
+        pos = {i: k for k, i in enumerate(at)}
+        self.attnames = [base.attnames[i] for i in at]
+        fixed = [base.attnames[i] for i in literal]
         self._same_get = _tuple_getter(fixed)
-        self._same = tuple(same.get(a, base.defaults[a]) for a in fixed)
+        self._same = tuple(expected[a] for a in fixed)
         self._get = _tuple_getter(self.attnames)
-        pos = {i: k for k, i in enumerate(i for i in range(len(base.attnames)) if i not in literal)}
         self.converters = [(pos[i], conv) for i, conv in base.converters if i in pos]
         self.auto = [pos[i] for i in base.auto]
         # a row of the expected values, to start one from and fill in what varies
-        self.blank = [base.convert(a, same.get(a, base.defaults[a])) for a in self.attnames]
+        self.blank = [base.convert(a, expected[a]) for a in self.attnames]
         # "%" doubled: Django turns "%s" into SQLite's "?" and "%%" back into "%"
         self._values_sql = ", ".join("%s" if i in pos else literal[i].replace("%", "%%")
                                      for i in range(len(base.attnames)))
