@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import csv
 import datetime as dt
 import io
@@ -27,6 +28,7 @@ from jkda.exchange.basedata import InstitutionImport, PopulationImport
 from jkda.exchange.columns import resident_columns
 from jkda.exchange.report import REPORT_HEADERS, tqdm_progress
 from jkda.exchange.residents import CELL_SEP, ResidentImport, cells_of, pack_cells
+from jkda.exchange.sources import open_table
 from jkda.records import actions
 from jkda.records.models import NumberCounter, Record, RecordEvent, Resident
 from jkda.regions.models import Division, Institution, PopulationBase
@@ -968,17 +970,39 @@ def test_repeated_texts_parse_alike_on_every_row(city, tmp_path, monkeypatch, me
     """Each column remembers the value (or the problem) of a text it has parsed; a column of mostly distinct texts
     stops remembering. Either way every row gets its own value and its own message."""
     monkeypatch.setattr(ResidentImport, "MEMO_SIZE", memo_size)
+    monkeypatch.setattr(ResidentImport, "DATE_MEMO_SIZE", memo_size)
     rows = []
     for i in range(6):
-        rows.append(row(f"甲{i}", 医疗费用支付方式="1;2", 药物过敏史="青霉素" if i % 2 else "无"))
+        rows.append(row(f"甲{i}", 医疗费用支付方式="1;2", 药物过敏史="青霉素" if i % 2 else "无",
+                        建档日期=f"2024-0{1 + i % 3}-15"))
         rows.append(row(f"乙{i}", 常住类型="外地"))
+        rows.append(row(f"丙{i}", 建档日期="2099-01-01"))
     path = write_csv(tmp_path / "memo.csv", rows)
     s = residents(path)
-    assert (s.imported, s.rejected) == (6, 6), s.lines()
-    reasons = {r["原因"] for r in read_report(s.report_path)}
-    assert len(reasons) == 1 and "外地" in reasons.pop()
+    assert (s.imported, s.rejected) == (6, 12), s.lines()
+    reasons = collections.Counter(r["原因"] for r in read_report(s.report_path))
+    assert len(reasons) == 2 and all(n == 6 for n in reasons.values()), reasons
+    assert any("外地" in r for r in reasons) and any("晚于今天" in r for r in reasons), reasons
     got = {r.name: (r.payment, r.drug_allergy) for r in Resident.objects.all()}
     assert got == {f"甲{i}": (["1", "2"], ["2"] if i % 2 else ["1"]) for i in range(6)}
+    established = dict(Record.objects.values_list("resident__name", "established_on"))
+    assert established == {f"甲{i}": dt.date(2024, 1 + i % 3, 15) for i in range(6)}
+
+
+def test_date_columns_remember_more_texts_than_the_others(city, tmp_path):
+    """Birth dates spread over a century: a date column remembers up to DATE_MEMO_SIZE texts, any other column
+    MEMO_SIZE; the record's cover columns are looked up on the record (established_on is a date)."""
+    number = idnumber.make("320506", dt.date(1950, 3, 1), 11)
+    path = write_csv(tmp_path / "m.csv", [row("甲", number, 出生日期="1950-03-01", 建档日期="2024-01-02")])
+    imp = ResidentImport(str(path), workers=0)
+    table = open_table(str(path))
+    try:
+        imp._prepare(table)
+    finally:
+        table.close()
+    limits = {entry[1]: entry[5] for entry in imp._plan}
+    assert limits["birth_date"] == limits["established_on"] == ResidentImport.DATE_MEMO_SIZE > 36_525
+    assert limits["name"] == limits["institution_code"] == ResidentImport.MEMO_SIZE
 
 
 def test_imported_history_is_the_start_of_the_record_history(city, tmp_path, client):

@@ -120,7 +120,7 @@ def parse(raw: str, today: dt.date | None = None) -> IdInfo:
             code="id_address",
         )
     sex = "1" if int(seq[-1]) % 2 == 1 else "2"
-    return IdInfo(number=number, birth_date=birth, sex=sex, address_code=address)
+    return IdInfo(number, birth, sex, address)
 
 
 def make(address_code: str, birth: dt.date, sequence: int) -> str:

@@ -42,9 +42,9 @@ from dataclasses import dataclass
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
-from django.db.models import F
+from django.db.models import DateField, DateTimeField, F
 from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -59,7 +59,7 @@ from jkda.records.rules import check_resident, today
 from jkda.regions.models import Division, Institution, Staff
 
 from . import indexes
-from .columns import Columns, labels_of, resident_columns
+from .columns import CellError, Columns, labels_of, resident_columns
 from .fastsql import BulkTable, Expr, Narrow, insert_select, reserve_ids, take_write_lock
 from .report import REPORT_HEADERS, RejectReport, Summary, default_report_path
 from .sources import ImportFileError, Table, map_headers, open_table
@@ -227,6 +227,7 @@ class Row:
         return cells_of(self.cells)
 
 
+_KEEP = object()  # validation: the field keeps the model's default (see ResidentImport._settler)
 CELL_SEP = "\x1f"  # joins a valid row's cells for the trip from a validation worker (see pack_cells)
 
 
@@ -499,6 +500,9 @@ class ResidentImport:
     BLOCK = 500  # rows per task sent to a validation worker
     AHEAD_CHUNKS = 2  # how many chunks the workers may validate ahead of the writer
     MEMO_SIZE = 2000  # distinct texts remembered per column
+    # per date column: birth dates are spread over a century (36,525 days) but repeat in a large file, and a date
+    # costs two microseconds to parse, a remembered one a tenth of that
+    DATE_MEMO_SIZE = 40_000
 
     def __init__(self, path: str, *, actor=None, dry_run: bool = False, chunk_size: int = 5000,
                  report_path: str | None = None, encoding: str | None = None,
@@ -539,7 +543,6 @@ class ResidentImport:
         self.present = [(pos, self.columns[name]) for name, pos in sorted(hm.positions.items(), key=lambda x: x[1])]
         # parsed value (or problem) per distinct text, per column: codes, dates, institutions repeat row after row
         # per column: [position, name, parser, memo], memo None once the column proved mostly distinct texts
-        self._plan = [[pos, c.name, c.parse, {}] for pos, c in self.present]
         self.resident_fields = [c.name for _p, c in self.present if c.name not in RECORD_COLUMNS]
         self.required_message = str(forms.Field().error_messages["required"])
         self.form_required = {name for name in self.resident_fields
@@ -548,6 +551,11 @@ class ResidentImport:
         self.keep_default_when_empty = {
             name for name in self.resident_fields
             if Resident._meta.get_field(name).has_default() and not Resident._meta.get_field(name).blank}
+        # per column: [position, name, parser, memo, settle, memo size]; memo None once the column proved mostly
+        # distinct texts; settle turns a resident field's parsed value into what the resident gets (_KEEP: its
+        # default) or raises for a required one left empty, None for the record's columns (they go to `values`)
+        self._plan = [[pos, c.name, c.parse, {}, self._settler(c.name) if c.name not in RECORD_COLUMNS else None,
+                       self.DATE_MEMO_SIZE if self._is_date(c.name) else self.MEMO_SIZE] for pos, c in self.present]
         proto = Resident()
         self._template = {k: v for k, v in proto.__dict__.items() if k != "_state"}
         self._mutable = [k for k, v in self._template.items() if isinstance(v, (list, dict))]
@@ -588,6 +596,31 @@ class ResidentImport:
             self._by_username[(staff.institution_id, staff.username)] = entry
             if staff.full_name:
                 self._by_full_name[(staff.institution_id, staff.full_name)].append(entry)
+
+    @staticmethod
+    def _is_date(name: str) -> bool:
+        try:  # the record's cover columns are named like Record's fields where they are one (established_on)
+            f = (Record if name in RECORD_COLUMNS else Resident)._meta.get_field(name)
+        except FieldDoesNotExist:  # institution_code, village_code
+            return False
+        return isinstance(f, DateField) and not isinstance(f, DateTimeField)
+
+    def _settler(self, name: str) -> Callable[[object], object]:
+        """What the resident gets for a parsed value of field `name`: the value, or _KEEP (the model's default: an
+        empty cell of a field that has one), or CellError (a required field left empty). Worked out with the parse,
+        so a column's memo remembers the outcome."""
+        keep_empty = name in self.keep_default_when_empty
+        required = name in self.form_required
+        message = self.required_message
+
+        def settle(v):
+            if v is None or (keep_empty and v == ""):
+                return _KEEP
+            if required and v == "":
+                raise CellError(message)
+            return v
+
+        return settle
 
     def label(self, name: str) -> str:
         """A column as the file names it; for fields without a column, the field's Chinese label."""
@@ -647,55 +680,48 @@ class ResidentImport:
     def validate(self, number: int, cells: list) -> Row | list[tuple[str, str]]:
         """A Row, or the problems as [(column as named in the file, message)]. Touches no database."""
         errors: dict[str, list[str]] = {}
-        values: dict[str, object] = {}
+        values: dict[str, object] = {}  # the record's columns
+        r = self.new_resident()
+        d = r.__dict__  # the resident's fields are set directly
         n = len(cells)
         if n > self.width and any(c not in (None, "") for c in cells[self.width:]):
             errors[""] = [_("This row has %(n)d cells but the header has %(m)d: a value probably contains the "
                             "delimiter; put such values in quotes.") % {"n": n, "m": self.width}]
         for entry in self._plan:
-            pos, name, parse, memo = entry
+            pos, name, parse, memo, settle, limit = entry
             raw = cells[pos] if pos < n else ""
             if memo is not None and type(raw) is str:
                 hit = memo.get(raw)
                 if hit is not None:  # the same text in this column before: the same value or the same problem
                     ok, v = hit
-                    if ok:
-                        values[name] = v.copy() if type(v) is list else v
-                    else:
+                    if not ok:
                         errors[name] = list(v)
+                    elif v is not _KEEP:
+                        (values if settle is None else d)[name] = v.copy() if type(v) is list else v
                     continue
             elif raw is None:
                 raw = ""
             try:
                 v = parse(raw)
+                if settle is not None:
+                    v = settle(v)
             except Exception as exc:  # CellError, or anything a parser did not foresee  # noqa: BLE001
                 messages = list(getattr(exc, "messages", None) or [str(exc)])
                 errors[name] = messages
                 hit = (False, tuple(messages))
             else:
-                values[name] = v
+                if v is not _KEEP:
+                    (values if settle is None else d)[name] = v
                 hit = (True, v)
-                if not (v is None or type(v) in (str, int, dt.date)
+                if not (v is None or v is _KEEP or type(v) in (str, int, dt.date)
                         or (type(v) is list and all(type(c) is str for c in v))):
                     continue  # nested values (repeatable items, family history) are not shared between rows
             if memo is not None and type(raw) is str:
-                if len(memo) < self.MEMO_SIZE:
+                if len(memo) < limit:
                     memo[raw] = hit
                 else:  # a column of mostly distinct texts (names, ID numbers, addresses): stop remembering
                     entry[3] = None
 
-        r = self.new_resident()
-        d = r.__dict__
-        for name in self.resident_fields:
-            if name in errors:
-                continue
-            v = values[name]
-            if v is None or (v == "" and name in self.keep_default_when_empty):
-                continue
-            if name in self.form_required and v == "":
-                errors[name] = [self.required_message]
-                continue
-            d[name] = v
         if not r.id_number:
             r.id_number = None
         r.form_version = self.form_version
@@ -712,20 +738,19 @@ class ResidentImport:
         if r.birth_date is None and "birth_date" not in errors:
             errors["birth_date"] = [self.birth_null]
 
-        # the record's cover
-        def resolve(column, lookup):
-            """The institution or village a code column names; its message goes into errors otherwise."""
+        # the record's cover: the institution and the village the code columns name, or their messages in errors
+        inst = village = None
+        for column, lookup in (("institution_code", self.institution), ("village_code", self.village)):
             if column in errors:
-                return None
+                continue
             code = values.get(column) or ""
             hit = lookup(code) if code else self.required_message
-            if isinstance(hit, str):
+            if type(hit) is str:
                 errors[column] = [hit]
-                return None
-            return hit
-
-        inst = resolve("institution_code", self.institution)
-        village = resolve("village_code", self.village)
+            elif column == "village_code":
+                village = hit
+            else:
+                inst = hit
         legacy = values.get("number") or ""
         if legacy and "number" not in errors:
             try:
@@ -754,10 +779,9 @@ class ResidentImport:
         full = res_row is None
         if full:  # a column expected to hold its default does not: the whole row
             res_row = self._t_res.row(d)
-        return Row(number=number, cells=cells, res_row=res_row, id_number=r.id_number, name=r.name,
-                   record_number=legacy, institution_id=inst.pk, village_id=village[0], village_code=village[1],
-                   established_on=established_on, doctor_id=doctor_id, doctor_name=doctor_name, key=key,
-                   key_column=key_column, res_full=full)
+        # positional, in the order of Row's fields (as in Row.__reduce__)
+        return Row(number, cells, res_row, r.id_number, r.name, legacy, inst.pk, village[0], village[1],
+                   established_on, doctor_id, doctor_name, key, key_column, "", full)
 
     # --- one chunk -----------------------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ the import and the synthetic generator all apply the same rules.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections import defaultdict
 
@@ -48,7 +49,13 @@ def parse_partial_date(text: str) -> dt.date | None:
 
 
 def _verbose_name(r, field: str):
-    return r._meta.get_field(field).verbose_name
+    return _field_label(r._meta, field)
+
+
+@functools.lru_cache(maxsize=256)
+def _field_label(meta, field: str):
+    """The field's verbose name (a lazy translation: each use gives the active language's text)."""
+    return meta.get_field(field).verbose_name
 
 
 def check_resident(r, now: dt.date | None = None) -> dict[str, list[str]]:
@@ -57,12 +64,13 @@ def check_resident(r, now: dt.date | None = None) -> dict[str, list[str]]:
     now = now or today()
 
     if r.id_number:
-        r.id_number = idnumber.normalise(r.id_number)
         try:
             info = idnumber.parse(r.id_number, today=now)
         except ValidationError as exc:
+            r.id_number = idnumber.normalise(r.id_number)
             errors["id_number"].extend(exc.messages)
         else:
+            r.id_number = info.number  # normalised
             if not r.birth_date:
                 r.birth_date = info.birth_date
             elif r.birth_date != info.birth_date:
