@@ -595,6 +595,8 @@ def test_fast_path_writes_what_establish_record_writes(city, tmp_path, monkeypat
                 assert getattr(h, f.attname) == getattr(ref_h, f.attname), f.name
         assert "ref.csv" in h.history_change_reason and h.history_change_reason == event.reason
         assert h.history_date == event.at
+    # the time of writing: on SQLite a literal of the statement, on PostgreSQL a column of every row
+    assert fast.resident.updated_at == event.at and event.at > ref.resident.updated_at
     assert (event.kind, event.actor_id, event.from_institution_id, event.to_institution, event.changes) == \
         ("imported", None, None, city.centre, {})
     assert "ref.csv" in event.reason and "2" in event.reason

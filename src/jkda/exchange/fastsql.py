@@ -187,27 +187,35 @@ class Narrow(_Inserter):
         self.base = base
         self.table = base.table
         self.columns = base.columns
-        want = set(varying) | {base.attnames[i] for i in base.auto} | {f.attname for f in base.fields if f.primary_key}
+        sqlite = connection.vendor == "sqlite"
+        auto = set(base.auto)
+        want = set(varying) | {f.attname for f in base.fields if f.primary_key}
         expected = {a: same.get(a, base.defaults[a]) for a in base.attnames}
         literal: dict[int, str] = {}
-        if connection.vendor == "sqlite":
+        if sqlite:
             for i, a in enumerate(base.attnames):
-                if a not in want and (text := sql_literal(base.convert(a, expected[a]))) is not None:
+                if i not in auto and a not in want and (text := sql_literal(base.convert(a, expected[a]))) is not None:
                     literal[i] = text
-        at = [i for i in range(len(base.attnames)) if i not in literal]  # where each varying column sits in the table
-        pos = {i: k for k, i in enumerate(at)}
+        else:
+            want |= {base.attnames[i] for i in auto}
+        # on SQLite the time of writing (auto_now columns) is the same for a whole statement: a literal in the
+        # statement (values_sql), not two parameters of every row
+        self._time_at = list(base.auto) if sqlite else []
+        at = [i for i in range(len(base.attnames)) if i not in literal and i not in self._time_at]
+        pos = {i: k for k, i in enumerate(at)}  # where each varying column sits in a row
         self.attnames = [base.attnames[i] for i in at]
         fixed = [base.attnames[i] for i in literal]
         self._same_get = _tuple_getter(fixed)
         self._same = tuple(expected[a] for a in fixed)
         self._get = _tuple_getter(self.attnames)
         self.converters = [(pos[i], conv) for i, conv in base.converters if i in pos]
-        self.auto = [pos[i] for i in base.auto]
+        self.auto = [pos[i] for i in base.auto if i in pos]
         # a row of the expected values, to start one from and fill in what varies
         self.blank = [base.convert(a, expected[a]) for a in self.attnames]
-        # "%" doubled: Django turns "%s" into SQLite's "?" and "%%" back into "%"
-        self._values_sql = ", ".join("%s" if i in pos else literal[i].replace("%", "%%")
-                                     for i in range(len(base.attnames)))
+        # per table column: "%s", a literal ("%" doubled: Django turns "%s" into SQLite's "?" and "%%" back into
+        # "%"), or None for the time of writing
+        self._parts = ["%s" if i in pos else None if i in auto else literal[i].replace("%", "%%")
+                       for i in range(len(base.attnames))]
 
     def row(self, values: dict) -> list | None:
         if self._same_get(values) != self._same:
@@ -221,8 +229,22 @@ class Narrow(_Inserter):
     def _now(self) -> list:
         return self.base._now
 
+    def stamp(self, row: list) -> list:
+        if self.auto:  # PostgreSQL: the time of writing is in every row
+            return super().stamp(row)
+        return row
+
     def values_sql(self) -> str:
-        return self._values_sql
+        if not self._time_at:
+            return ", ".join(self._parts)
+        now = dict(zip(self._time_at, self.base._now, strict=True))
+        parts = list(self._parts)
+        for i in self._time_at:
+            text = sql_literal(now[i])
+            if text is None:  # not a text the way SQLite stores times: a programming error, never a silent NULL
+                raise ValueError(f"the time of writing {now[i]!r} cannot be written as an SQL literal")
+            parts[i] = text.replace("%", "%%")
+        return ", ".join(parts)
 
 
 class Expr(str):
