@@ -6,7 +6,8 @@ per column kind (text as is, dates and datetimes through the backend's adapters,
 JSONField does) and hands whole chunks to `executemany` (SQLite) or `COPY` (PostgreSQL). The columns come from
 the model's concrete fields, so a field added to a model is written (with its default) without touching this code.
 `Narrow` writes rows of which only some columns vary (an import file has a few of the form's forty-odd columns):
-on SQLite the others go into the INSERT as literals and each row binds only what varies.
+on SQLite the others go into the INSERT as literals and each row binds only what varies (the time of writing, the
+same for a whole statement, is a literal too).
 `insert_select` writes rows the database can compute itself (historical rows repeating rows just inserted, events)
 with one INSERT ... SELECT: nothing crosses from Python per row but what the SELECT cannot know.
 
