@@ -541,8 +541,6 @@ class ResidentImport:
                   "for the names accepted.") % {"cols": "、".join(f"{c.label}（{c.name}）" for c in missing)})
         self.summary.ignored_columns = hm.ignored
         self.present = [(pos, self.columns[name]) for name, pos in sorted(hm.positions.items(), key=lambda x: x[1])]
-        # parsed value (or problem) per distinct text, per column: codes, dates, institutions repeat row after row
-        # per column: [position, name, parser, memo], memo None once the column proved mostly distinct texts
         self.resident_fields = [c.name for _p, c in self.present if c.name not in RECORD_COLUMNS]
         self.required_message = str(forms.Field().error_messages["required"])
         self.form_required = {name for name in self.resident_fields
@@ -551,7 +549,8 @@ class ResidentImport:
         self.keep_default_when_empty = {
             name for name in self.resident_fields
             if Resident._meta.get_field(name).has_default() and not Resident._meta.get_field(name).blank}
-        # per column: [position, name, parser, memo, settle, memo size]; memo None once the column proved mostly
+        # per column: [position, name, parser, memo, settle, memo size]. The memo: the parsed value (or problem) per
+        # distinct text (codes, dates, institutions repeat row after row), None once the column proved mostly
         # distinct texts; settle turns a resident field's parsed value into what the resident gets (_KEEP: its
         # default) or raises for a required one left empty, None for the record's columns (they go to `values`)
         self._plan = [[pos, c.name, c.parse, {}, self._settler(c.name) if c.name not in RECORD_COLUMNS else None,
