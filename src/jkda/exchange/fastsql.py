@@ -238,12 +238,11 @@ class Narrow(_Inserter):
     def values_sql(self) -> str:
         if not self._time_at:
             return ", ".join(self._parts)
-        now = dict(zip(self._time_at, self.base._now, strict=True))
         parts = list(self._parts)
-        for i in self._time_at:
-            text = sql_literal(now[i])
+        for i, now in zip(self._time_at, self.base._now, strict=True):
+            text = sql_literal(now)
             if text is None:  # not a text the way SQLite stores times: a programming error, never a silent NULL
-                raise ValueError(f"the time of writing {now[i]!r} cannot be written as an SQL literal")
+                raise ValueError(f"the time of writing {now!r} cannot be written as an SQL literal")
             parts[i] = text.replace("%", "%%")
         return ", ".join(parts)
 
