@@ -80,6 +80,35 @@ def test_a_suspended_import_writes_without_the_indexes_and_rebuilds_each_exactly
     assert Record.objects.filter(institution=city.centre, resident_name="人7").count() == 1
 
 
+def test_residents_without_an_id_number_are_found_while_the_indexes_are_suspended(city, tmp_path, monkeypatch):
+    """A row without an ID number is matched by name among the residents without one: through the partial index
+    resident_name_no_id, which a suspension keeps (a resident with an ID number is not in it)."""
+    no_id = [row(f"无证{i}", "", 性别="男", 出生日期=f"1960-01-0{i + 1}") for i in range(3)]
+    first = ResidentImport(str(write_csv(tmp_path / "a.csv", no_id + people(5))), suspend_indexes=True).run()
+    assert (first.imported, first.rejected) == (8, 0)
+    assert Resident.objects.filter(id_number__isnull=True).count() == 3
+    partial = snapshot()["resident_name_no_id"]
+    assert "WHERE" in partial.upper() and "id_number" in partial and "IS NULL" in partial.upper(), partial
+    assert kept() == {"resident_name_no_id"}
+    seen = spy_on_writes(monkeypatch)
+    # new people first: the indexes are suspended from the first chunk on, then the three are looked up
+    again = ResidentImport(str(write_csv(tmp_path / "b.csv", people(6, "乙") + no_id)), chunk_size=2,
+                           suspend_indexes=True).run()
+    assert (again.imported, again.present, again.rejected, again.stopped) == (6, 3, 0, "")
+    assert seen and all(present == {"resident_name_no_id"} for present in seen)
+    assert Resident.objects.filter(id_number__isnull=True).count() == 3
+    with connection.cursor() as cursor:
+        sql = module.without_id_number_sql(1)
+        if connection.vendor == "postgresql":  # a few rows make a sequential scan cheapest: the index must be usable
+            cursor.execute("ANALYZE records_resident")
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("EXPLAIN " + sql, [["无证1"]])
+        else:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, ["无证1"])
+        plan = "\n".join(str(r) for r in cursor.fetchall())
+    assert "resident_name_no_id" in plan, plan
+
+
 def test_unique_constraints_still_refuse_duplicates_while_suspended(city, tmp_path):
     indexes.suspend("test")
     try:

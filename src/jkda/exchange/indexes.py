@@ -48,7 +48,8 @@ def tables() -> list[str]:
 
 def keep() -> set[tuple[str, tuple[str, ...]]]:
     """(table, columns) of indexes the import reads by while it writes: duplicates without an ID number are found
-    by the resident's name (ResidentImport.classify)."""
+    by the resident's name (ResidentImport.classify), through an index of the names of residents without an ID
+    number only (resident_name_no_id: a row with an ID number, nearly every one, writes nothing to it)."""
     from jkda.records.models import Resident
 
     return {(Resident._meta.db_table, (Resident._meta.get_field("name").column,))}

@@ -78,7 +78,7 @@ class Resident(NoDeleteModel):
     """A resident and the personal basic information form (个人基本信息表, 3rd edition)."""
 
     # --- identity ---
-    name = models.CharField(_("full name"), max_length=50, db_index=True)
+    name = models.CharField(_("full name"), max_length=50)
     name_pinyin = models.CharField(_("full pinyin"), max_length=200, editable=False, default="")
     name_initials = models.CharField(_("pinyin initials"), max_length=50, editable=False, default="")
     sex = CodeField(_("sex"), valueset=V.SEX, error_messages={
@@ -146,11 +146,13 @@ class Resident(NoDeleteModel):
     class Meta:
         verbose_name = _("resident")
         verbose_name_plural = _("residents")
-        # Name, initials and pinyin are searched on the record, beside the managing institution (Record.SEARCH_KEYS);
-        # the index on the name here serves the import's look-up of residents without an ID number.
+        # Name, initials and pinyin are searched on the record, beside the managing institution (Record.SEARCH_KEYS).
         indexes = [
             # the indicator families of age groups (children, newborns, vaccines due) start from it
             models.Index(fields=["birth_date"], name="resident_birth"),
+            # the import finds a resident without an ID number by name (ResidentImport.classify); only those rows
+            # are in it, so the import of people with ID numbers (nearly all) writes nothing to it
+            models.Index(fields=["name"], condition=models.Q(id_number__isnull=True), name="resident_name_no_id"),
         ]
 
     def __str__(self):
