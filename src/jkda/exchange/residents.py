@@ -17,8 +17,8 @@ in bulk:
   columns the file and validation can change, the rest (the model's defaults, the import's user) are the same for
   every row and go into the statement once; the history rows django-simple-history would write and a RecordEvent
   "imported" per record are then written by the database itself, with `fastsql.insert_select` from those rows and
-  the chunk's (row number, ids) sent as one parameter (`chunk_source`). A kill leaves whole chunks; a rerun finds
-  them present and carries on.
+  a staged (row number, ids, reason) temporary table. A kill leaves whole chunks; a rerun finds them present and
+  carries on.
 - **Validation workers** (`workers=N`): forked processes that read the file themselves and validate every N-th
   block; this process only classifies and writes.
 - **Bounded memory.** The file is streamed; keys seen in the file live in a temporary SQLite file, not in RAM.
@@ -30,7 +30,6 @@ import collections
 import contextlib
 import datetime as dt
 import hashlib
-import json
 import multiprocessing
 import os
 import queue
@@ -494,20 +493,34 @@ class Checkpointer:
             self._thread.join()
 
 
-def chunk_source(numbers: list[int], res_ids: list[int], rec_ids: list[int], parts: tuple[str, str]):
-    """SQL for a FROM clause, and its parameters: the chunk's rows as s(row_number, resident_id, record_id, pre,
-    post), from arrays sent as single parameters (PostgreSQL: unnest; SQLite: json_each over the row numbers, the
-    ids being consecutive there, as reserve_ids gives them). pre and post: the reason's text around the row number."""
-    pre, post = parts
-    if connection.vendor == "postgresql":
-        return ("(SELECT u.row_number, u.resident_id, u.record_id, %s::text AS pre, "
-                "%s::text AS post FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) "
-                "AS u(row_number, resident_id, record_id)) s", [pre, post, numbers, res_ids, rec_ids])
-    n = len(numbers)
-    if res_ids != list(range(res_ids[0], res_ids[0] + n)) or rec_ids != list(range(rec_ids[0], rec_ids[0] + n)):
-        raise ValueError("SQLite: the chunk's ids must be consecutive")
-    return ("(SELECT j.value AS row_number, %s + j.key AS resident_id, %s + j.key AS record_id, %s AS pre, "
-            "%s AS post FROM json_each(%s) j) s", [res_ids[0], rec_ids[0], pre, post, json.dumps(numbers)])
+class Stage:
+    """The chunk's new rows as the database needs them to write their history and events itself: (row number,
+    resident id, record id, institution id, reason). A temporary table of the importing connection: created in the
+    chunk's transaction when missing (a rolled-back chunk takes it along), emptied before each chunk."""
+
+    TABLE = "jkda_import_stage"
+    COLUMNS = ("row_number", "resident_id", "record_id", "institution_id", "why")
+
+    def fill(self, rows: list[tuple]) -> None:
+        columns = ", ".join(self.COLUMNS)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {self.TABLE} (row_number bigint, "
+                               "resident_id bigint, record_id bigint, institution_id bigint, why text) "
+                               "ON COMMIT DELETE ROWS")
+                cursor.execute(f"DELETE FROM {self.TABLE}")  # inside a caller's transaction chunks never commit
+                with cursor.cursor.copy(f"COPY {self.TABLE} ({columns}) FROM STDIN") as copy:
+                    for r in rows:
+                        copy.write_row(r)
+            else:
+                cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {self.TABLE} (row_number INTEGER, "
+                               "resident_id INTEGER, record_id INTEGER, institution_id INTEGER, why TEXT)")
+                cursor.execute(f"DELETE FROM {self.TABLE}")
+                cursor.executemany(f"INSERT INTO {self.TABLE} ({columns}) VALUES (%s, %s, %s, %s, %s)", rows)
+
+    def drop(self) -> None:
+        with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
 
 
 class ResidentImport:
@@ -540,6 +553,7 @@ class ResidentImport:
         self.workers = auto_workers(path, dry_run=dry_run) if workers is None else max(0, int(workers))
         self.summary = Summary(kind=self.kind, path=path, dry_run=dry_run)
         self.source_name = os.path.basename(path)[:60]
+        self.stage = Stage()
         self.suspend_indexes = suspend_indexes
         self.say = say
         self.index_lock: indexes.ImportLock | None = None  # held while this import's indexes are suspended
@@ -961,6 +975,7 @@ class ResidentImport:
         rec_ids = reserve_ids(Record, len(rows))
         actor = self.actor
         actor_id = actor.pk if actor is not None else None
+        reason = _("Imported from %(file)s, row %(row)d")
         n_res, n_rec = self._n_res, self._record_rows(actor)
         (r_id, r_number, r_last8, r_resident, r_inst, r_village, r_by_inst, r_doctor, r_doctor_name,
          r_established) = (n_rec.index(a) for a in (
@@ -968,7 +983,7 @@ class ResidentImport:
              "established_by_institution_id", "responsible_doctor_id", "responsible_doctor_name", "established_on"))
         # the record's copies of the resident's search keys (Record.SEARCH_KEYS), from a narrow or a whole row
         key_at = [(n_rec.index(copy), n_res.index(own), t_res.index(own)) for copy, own in Record.SEARCH_KEYS.items()]
-        res_rows, full_rows, rec_rows = [], [], []
+        res_rows, full_rows, rec_rows, staged = [], [], [], []
         id_at, full_id_at = n_res.index("id"), t_res.index("id")
         blank = n_rec.blank
         dates: dict = {}
@@ -1002,11 +1017,14 @@ class ResidentImport:
                 rec_row[copy_at] = res_row[full_at if full else own_at]
             n_rec.stamp(rec_row)
             rec_rows.append(rec_row)
+            why = reason % {"file": self.source_name, "row": p.number}
+            staged.append((p.number, rid, cid, inst_id, why[:200]))
         n_res.insert(res_rows)
         if full_rows:
             t_res.insert(full_rows)
         n_rec.insert(rec_rows)
-        self.write_history(now, actor_id, [p.number for p in rows], res_ids, rec_ids)
+        self.stage.fill(staged)
+        self.write_history(now, actor_id, (min(res_ids), max(res_ids)), (min(rec_ids), max(rec_ids)))
         return refused
 
     def _record_rows(self, actor) -> Narrow:
@@ -1018,33 +1036,25 @@ class ResidentImport:
                 "established_by_name": _user_name(actor), "form_version": self.form_version})
         return self._n_rec
 
-    def write_history(self, now, actor_id, numbers: list[int], res_ids: list[int], rec_ids: list[int]) -> None:
+    def write_history(self, now, actor_id, res_range: tuple[int, int], rec_range: tuple[int, int]) -> None:
         """The chunk's historical rows (what django-simple-history writes on creation: a copy of the row, "+", the
         time, the user, the reason) and one "imported" RecordEvent per record, each in one INSERT ... SELECT from the
-        rows just written: nothing built per row in Python. The chunk's (row number, resident id, record id) come as
-        one parameter (`chunk_source`); the reason ("Imported from FILE, row N") is put together by the database."""
-        source, params = chunk_source(numbers, res_ids, rec_ids, self._reason_parts())
-        why = "SUBSTR(s.pre || s.row_number || s.post, 1, 200)"
-        history = {"history_date": now, "history_type": "+", "history_user_id": actor_id,
-                   "history_change_reason": Expr(f"SUBSTR({why}, 1, 100)")}
+        rows just written and the staged (row number, ids, reason): nothing built per row in Python."""
         qn = connection.ops.quote_name
-        for model, key in ((Resident, "resident_id"), (Record, "record_id")):
-            table, pk = qn(model._meta.db_table), qn(model._meta.pk.column)
-            insert_select(model.history.model, f"{source} JOIN {table} b ON b.{pk} = s.{key}", history,
-                          copy=("b", model), order_by="s.row_number", params=params)
-        insert_select(RecordEvent, f"{source} JOIN {qn(Record._meta.db_table)} b ON b.{qn(Record._meta.pk.column)} "
-                      f"= s.record_id", {
-                          "record_id": Expr("s.record_id"), "kind": RecordEvent.Kind.IMPORTED.value, "at": now,
-                          "actor_id": actor_id, "to_institution_id": Expr(f"b.{qn('institution_id')}"),
-                          "reason": Expr(why)}, order_by="s.row_number", params=params)
-
-    def _reason_parts(self) -> tuple[str, str]:
-        """The text of an imported record's reason before and after its row number (in the current language)."""
-        mark = "\x00"
-        text = _("Imported from %(file)s, row %(row)d").replace("%(row)d", "%(row)s") % {
-            "file": self.source_name.replace(mark, ""), "row": mark}
-        pre, _mark, post = text.partition(mark)
-        return pre, post
+        history = {"history_date": now, "history_type": "+", "history_user_id": actor_id,
+                   "history_change_reason": Expr("SUBSTR(s.why, 1, 100)")}
+        stage = Stage.TABLE
+        for model, key, ids in ((Resident, "resident_id", res_range), (Record, "record_id", rec_range)):
+            pk = qn(model._meta.pk.column)
+            # the range on the table's own key lets the planner read just this chunk's rows, whatever it makes of
+            # a temporary table it has no statistics for
+            source = (f"{stage} s JOIN {qn(model._meta.db_table)} b ON b.{pk} = s.{key} "
+                      f"WHERE b.{pk} BETWEEN %s AND %s")
+            insert_select(model.history.model, source, history, copy=("b", model), order_by="s.row_number",
+                          params=ids)
+        insert_select(RecordEvent, f"{stage} s", {
+            "record_id": Expr("s.record_id"), "kind": RecordEvent.Kind.IMPORTED.value, "at": now, "actor_id": actor_id,
+            "to_institution_id": Expr("s.institution_id"), "reason": Expr("s.why")}, order_by="s.row_number")
 
     def flush(self, rows: list[Row], rejected: list) -> None:
         """Classify and write one chunk in one transaction, then account for it."""
@@ -1299,6 +1309,8 @@ class ResidentImport:
             if table is not None:
                 table.close()
             self.seen.close()
+            if not self.dry_run:
+                self.stage.drop()
             self._restore_indexes()
             report = getattr(self, "report", None)
             if report is not None:
