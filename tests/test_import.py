@@ -1034,6 +1034,26 @@ def test_imported_history_is_the_start_of_the_record_history(city, tmp_path, cli
         assert cursor.fetchone()[0] == 0
 
 
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_reason_names_the_file_and_the_row_whatever_the_file_is_called(city, tmp_path, language):
+    """Each imported record's reason (event and both historical rows) names the file and the row, in the current
+    language and in file order, for a file name with quotes, a percent sign and Chinese in it (cut at 60
+    characters); the history's copy is cut at 100 characters."""
+    name = "50%_o'neil \"居民\" " + "长" * 40 + ".csv"
+    path = write_csv(tmp_path / name, [row("甲"), row("乙", id_number="", 性别="女", 出生日期="1970-01-01"), row("丙")])
+    with override(language):
+        s = residents(path, chunk_size=2)
+        expected = [gettext("Imported from %(file)s, row %(row)d") % {"file": name[:60], "row": n} for n in (2, 3, 4)]
+    assert (s.imported, s.rejected) == (3, 0), s.lines()
+    events = list(RecordEvent.objects.order_by("id").values_list("reason", "record__resident__name",
+                                                                 "to_institution_id", "record__institution_id"))
+    assert [e[0] for e in events] == [e[:200] for e in expected]
+    assert [e[1] for e in events] == ["甲", "乙", "丙"] and all(e[2] == e[3] == city.centre.pk for e in events)
+    for history in (Resident.history, Record.history):
+        assert list(history.order_by("history_id").values_list("history_change_reason", flat=True)) == [
+            e[:100] for e in expected]
+
+
 def test_workers_are_chosen_by_file_size_cores_and_dry_run(tmp_path, monkeypatch):
     """Without --workers a large file on two cores gets one validation worker; a small file, one core or a dry run
     none; a file that cannot be read none (the import itself then says what is wrong with it)."""
