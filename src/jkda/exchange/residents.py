@@ -53,7 +53,7 @@ from jkda.access.scope import WRITE_ROLES, require_write
 from jkda.pipeline import collect_young, collector_paused, widen_pipe
 from jkda.records import numbering
 from jkda.records.actions import DuplicateIdNumber, _user_name
-from jkda.records.models import NumberCounter, Record, RecordEvent, Resident
+from jkda.records.models import NAME_NO_ID_INDEX, NumberCounter, Record, RecordEvent, Resident
 from jkda.records.names import pinyin_of
 from jkda.records.rules import check_resident, today
 from jkda.regions.models import Division, Institution, Staff
@@ -264,22 +264,19 @@ def fill_derived(r: Resident) -> None:
     r.id_last6 = (r.id_number or "")[-6:]
 
 
-NAME_NO_ID_INDEX = "resident_name_no_id"
-
-
 def without_id_number_sql(n: int) -> str:
     """The look-up of `without_id_number` for n names. SQLite is told the index (INDEXED BY): left to itself its
     planner reads every resident without an ID number through the unique index on the ID number (IS NULL), however
     many there are, with or without statistics; PostgreSQL's planner weighs the two by the share of NULLs."""
     qn = connection.ops.quote_name
-    res, rec = Resident._meta, Record._meta
+    res, rec, div = Resident._meta, Record._meta, Division._meta
     col = {f: qn(res.get_field(f).column) for f in ("id", "name", "birth_date", "sex", "id_number", "current_address")}
     hint = f" INDEXED BY {qn(NAME_NO_ID_INDEX)}" if connection.vendor == "sqlite" else ""
     names = "= ANY(%s)" if connection.vendor == "postgresql" else f"IN ({', '.join(['%s'] * n)})"
-    return (f"SELECT r.{col['name']}, r.{col['birth_date']}, r.{col['sex']}, d.{qn('code')}, "
+    return (f"SELECT r.{col['name']}, r.{col['birth_date']}, r.{col['sex']}, d.{qn(div.get_field('code').column)}, "
             f"r.{col['current_address']} FROM {qn(res.db_table)} r{hint} "
             f"JOIN {qn(rec.db_table)} c ON c.{qn(rec.get_field('resident').column)} = r.{col['id']} "
-            f"LEFT JOIN {qn(Division._meta.db_table)} d ON d.{qn('id')} = c.{qn(rec.get_field('village').column)} "
+            f"LEFT JOIN {qn(div.db_table)} d ON d.{qn(div.pk.column)} = c.{qn(rec.get_field('village').column)} "
             f"WHERE r.{col['id_number']} IS NULL AND r.{col['name']} {names}")
 
 

@@ -48,6 +48,10 @@ HISTORY_UNINDEXED = {
 }
 
 
+# the index of the names of residents without an ID number (Resident.Meta; exchange.residents names it to SQLite)
+NAME_NO_ID_INDEX = "resident_name_no_id"
+
+
 class Household(NoDeleteModel):
     """A family record (家庭档案): residents living together, with their relation to the head."""
 
@@ -152,7 +156,7 @@ class Resident(NoDeleteModel):
             models.Index(fields=["birth_date"], name="resident_birth"),
             # the import finds a resident without an ID number by name (ResidentImport.classify); only those rows
             # are in it, so the import of people with ID numbers (nearly all) writes nothing to it
-            models.Index(fields=["name"], condition=models.Q(id_number__isnull=True), name="resident_name_no_id"),
+            models.Index(fields=["name"], condition=models.Q(id_number__isnull=True), name=NAME_NO_ID_INDEX),
         ]
 
     def __str__(self):
