@@ -173,25 +173,35 @@ def _counter_update(villages: list[str], amounts: dict[str, int], expr: str, twi
     return tops
 
 
+IN_VALUES = "{in_values}"  # where `in_values_sql` puts the test of a column against a batch of values
+
+
+def in_values_sql(sql: str, n: int) -> str:
+    """`sql` with its IN_VALUES made the test against n values: `= ANY(%s)` (one array parameter) on PostgreSQL,
+    `IN (%s, ...)` elsewhere."""
+    test = "= ANY(%s)" if connection.vendor == "postgresql" else f"IN ({', '.join(['%s'] * n)})"
+    return sql.replace(IN_VALUES, test)
+
+
+def in_batches(sql: str, values: list, size: int = 2000) -> list[tuple]:
+    """The rows of `sql` (a statement with IN_VALUES after a column) run for `values`, `size` at a time."""
+    out: list[tuple] = []
+    with connection.cursor() as cursor:
+        for i in range(0, len(values), size):
+            batch = values[i:i + size]
+            cursor.execute(in_values_sql(sql, len(batch)), [batch] if connection.vendor == "postgresql" else batch)
+            out.extend(cursor.fetchall())
+    return out
+
+
 def _rows_where_in(model, key: str, columns: tuple[str, ...], values: list) -> list[tuple]:
     """SELECT columns FROM model's table WHERE key IN values, in plain SQL (a filter(key__in=...) prepares each of
     thousands of values through the field machinery: a few microseconds per row of the file)."""
     qn = connection.ops.quote_name
     meta = model._meta
-    table = qn(meta.db_table)
-    key_sql = qn(meta.get_field(key).column)
     select = ", ".join(qn(meta.get_field(c).column) for c in columns)
-    out: list[tuple] = []
-    with connection.cursor() as cursor:
-        for i in range(0, len(values), 2000):
-            batch = values[i:i + 2000]
-            if connection.vendor == "postgresql":
-                cursor.execute(f"SELECT {select} FROM {table} WHERE {key_sql} = ANY(%s)", [batch])
-            else:
-                cursor.execute(f"SELECT {select} FROM {table} WHERE {key_sql} IN ({', '.join(['%s'] * len(batch))})",
-                               batch)
-            out.extend(cursor.fetchall())
-    return out
+    return in_batches(f"SELECT {select} FROM {qn(meta.db_table)} WHERE {qn(meta.get_field(key).column)} {IN_VALUES}",
+                      values)
 
 
 # --- one valid row -----------------------------------------------------------------------------------------------
@@ -264,35 +274,28 @@ def fill_derived(r: Resident) -> None:
     r.id_last6 = (r.id_number or "")[-6:]
 
 
-def without_id_number_sql(n: int) -> str:
-    """The look-up of `without_id_number` for n names. SQLite is told the index (INDEXED BY): left to itself its
-    planner reads every resident without an ID number through the unique index on the ID number (IS NULL), however
-    many there are, with or without statistics; PostgreSQL's planner weighs the two by the share of NULLs."""
+def without_id_number_sql() -> str:
+    """The look-up of `without_id_number`, with IN_VALUES for the names. SQLite is told the index (INDEXED BY): left
+    to itself its planner reads every resident without an ID number through the unique index on the ID number (IS
+    NULL), however many there are, with or without statistics; PostgreSQL's planner weighs the two by the share of
+    NULLs."""
     qn = connection.ops.quote_name
     res, rec, div = Resident._meta, Record._meta, Division._meta
     col = {f: qn(res.get_field(f).column) for f in ("id", "name", "birth_date", "sex", "id_number", "current_address")}
     hint = f" INDEXED BY {qn(NAME_NO_ID_INDEX)}" if connection.vendor == "sqlite" else ""
-    names = "= ANY(%s)" if connection.vendor == "postgresql" else f"IN ({', '.join(['%s'] * n)})"
     return (f"SELECT r.{col['name']}, r.{col['birth_date']}, r.{col['sex']}, d.{qn(div.get_field('code').column)}, "
             f"r.{col['current_address']} FROM {qn(res.db_table)} r{hint} "
             f"JOIN {qn(rec.db_table)} c ON c.{qn(rec.get_field('resident').column)} = r.{col['id']} "
             f"LEFT JOIN {qn(div.db_table)} d ON d.{qn(div.pk.column)} = c.{qn(rec.get_field('village').column)} "
-            f"WHERE r.{col['id_number']} IS NULL AND r.{col['name']} {names}")
+            f"WHERE r.{col['id_number']} IS NULL AND r.{col['name']} {IN_VALUES}")
 
 
 def without_id_number(names: list[str]) -> list[tuple]:
     """(name, birth date, sex, village code, current address) of the residents without an ID number who bear one of
     these names: what a row without an ID number is matched by (person_hash). Read through the index of the names
     of residents without an ID number (NAME_NO_ID_INDEX), which an import never suspends."""
-    out: list[tuple] = []
-    with connection.cursor() as cursor:
-        for i in range(0, len(names), 2000):
-            batch = names[i:i + 2000]
-            cursor.execute(without_id_number_sql(len(batch)),
-                           [batch] if connection.vendor == "postgresql" else batch)
-            out.extend((name, born if born is None or isinstance(born, dt.date) else dt.date.fromisoformat(born),
-                        *rest) for name, born, *rest in cursor.fetchall())
-    return out
+    return [(name, born if born is None or isinstance(born, dt.date) else dt.date.fromisoformat(born), *rest)
+            for name, born, *rest in in_batches(without_id_number_sql(), names)]
 
 
 def person_hash(name, birth_date, sex, village_code, address) -> str:
