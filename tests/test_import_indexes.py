@@ -27,8 +27,20 @@ from .test_import import counts, row, write_csv
 
 
 def snapshot() -> dict[str, str]:
-    """Every non-unique index of the import's tables: name → the statement that creates it."""
-    return {name: sql for table in indexes.tables() for name, sql, _cols in indexes.secondary_indexes(table)}
+    """Every non-unique index of the import's tables (name → the statement that creates it) and, on PostgreSQL, every
+    foreign key of them (name → its definition and whether it is validated)."""
+    out = {name: sql for table in indexes.tables() for name, sql, _cols in indexes.secondary_indexes(table)}
+    return out | foreign_keys()
+
+
+def foreign_keys() -> dict[str, str]:
+    """The foreign keys of the import's tables on PostgreSQL, as the catalogue states them (none on SQLite)."""
+    if connection.vendor != "postgresql":
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint "
+                       "WHERE contype = 'f' AND conrelid = ANY(%s::regclass[])", [indexes.tables()])
+        return {name: f"{definition} validated={ok}" for name, definition, ok in cursor.fetchall()}
 
 
 def kept() -> set[str]:
@@ -66,16 +78,22 @@ def spy_on_writes(monkeypatch) -> list[set[str]]:
 def test_a_suspended_import_writes_without_the_indexes_and_rebuilds_each_exactly(city, tmp_path, monkeypatch):
     before, uniques, name_index = snapshot(), unique_constraints(), kept()
     assert len(before) > 20 and len(name_index) == 1
+    keys = foreign_keys()
+    if connection.vendor == "postgresql":  # the record's resident, institution, village…; the event's record…
+        assert len(keys) >= 10 and all(v.endswith("validated=True") for v in keys.values())
+        assert any("REFERENCES records_resident(id)" in v for v in keys.values())
     seen = spy_on_writes(monkeypatch)
     s = ResidentImport(str(write_csv(tmp_path / "big.csv", people(20))), chunk_size=7, suspend_indexes=True).run()
     assert (s.imported, s.rejected, s.stopped) == (20, 0, "")
     assert len(seen) == 3
-    for present in seen:  # while writing: only the index the import reads by; every unique one stays
+    for present in seen:  # while writing: only the index the import reads by (no foreign key); unique ones stay
         assert present == name_index
-    assert snapshot() == before and unique_constraints() == uniques
+    assert snapshot() == before and unique_constraints() == uniques  # every foreign key back and validated
     assert not SuspendedIndex.objects.exists()
     assert counts() == (20, 20, 20, 20, 20)
     assert any("rebuilt at the end" in n or "重建" in n for n in s.notes), s.notes
+    if keys:
+        assert any(f"{len(keys)} foreign keys" in n or f"{len(keys)} 个外键" in n for n in s.notes), s.notes
     # the rebuilt indexes serve queries as before
     assert Record.objects.filter(institution=city.centre, resident_name="人7").count() == 1
 
@@ -122,6 +140,35 @@ def test_unique_constraints_still_refuse_duplicates_while_suspended(city, tmp_pa
             Resident.objects.create(name="乙", **person)
     finally:
         indexes.restore()
+
+
+def test_a_foreign_key_a_row_breaks_while_suspended_is_reported_and_kept_until_fixed(city, tmp_path):
+    """PostgreSQL: while the foreign keys are suspended the database takes a row that points nowhere (here: an event
+    by a staff id that does not exist). Adding the keys back refuses to validate that one with the database's
+    message naming it; it is checked for new rows meanwhile (added NOT VALID) and stays listed until the row is
+    fixed, when restore validates it. On SQLite the foreign keys are never suspended."""
+    ResidentImport(str(write_csv(tmp_path / "a.csv", people(2))), suspend_indexes=False).run()
+    keys = foreign_keys()
+    indexes.suspend("test")
+    if connection.vendor != "postgresql":
+        assert not keys and not SuspendedIndex.objects.filter(kind=SuspendedIndex.Kind.FOREIGN_KEY).exists()
+        indexes.restore()
+        return
+    suspended = set(SuspendedIndex.objects.filter(kind=SuspendedIndex.Kind.FOREIGN_KEY).values_list("name", flat=True))
+    assert suspended == set(keys) and not foreign_keys()
+    RecordEvent.objects.create(record=Record.objects.first(), kind="updated", actor_id=987654, reason="测试")
+    from django.db import DatabaseError
+
+    with pytest.raises(DatabaseError) as caught:
+        indexes.restore()
+    broken = [name for name in keys if "actor_id" in name and "recordevent" in name]
+    assert len(broken) == 1 and broken[0] in str(caught.value) and "987654" in str(caught.value)
+    assert set(SuspendedIndex.objects.values_list("name", flat=True)) <= suspended
+    assert SuspendedIndex.objects.filter(name=broken[0]).exists()
+    assert foreign_keys()[broken[0]].endswith("validated=False")
+    RecordEvent.objects.filter(actor_id=987654).update(actor_id=None)
+    assert indexes.restore()
+    assert foreign_keys() == keys and not SuspendedIndex.objects.exists()
 
 
 def test_indexes_are_rebuilt_with_a_small_sort_cache_and_the_connections_cache_comes_back(city, monkeypatch):
@@ -257,7 +304,9 @@ def test_a_killed_import_leaves_its_indexes_recorded_and_they_come_back(city, tm
     kill_after_suspending(path, monkeypatch)
     assert counts() == (4, 4, 4, 4, 4)
     left = {s.name: s.definition for s in SuspendedIndex.objects.all()}
-    assert left and {**snapshot(), **left} == before and not set(left) & set(snapshot())
+    assert left and set(snapshot()) | set(left) == set(before) and not set(left) & set(snapshot())
+    for name, statement in left.items():  # each as the database stated it: an index's CREATE, a key's definition
+        assert statement == before[name] or statement.endswith(" " + before[name].removesuffix(" validated=True"))
     assert SuspendedIndex.objects.first().source == "f.csv"
     if then == "import again":
         s = ResidentImport(str(path), chunk_size=4).run()  # small: not suspended again; the rest imported

@@ -1180,9 +1180,17 @@ class ResidentImport:
             return
         started = time.perf_counter()
         try:
+            keys = indexes.suspended_foreign_keys()
             names = indexes.restore(self.say)
-            self.summary.notes.append(_("%(n)d indexes were suspended while writing and rebuilt at the end "
-                                        "(%(s).1f s).") % {"n": len(names), "s": time.perf_counter() - started})
+            took = time.perf_counter() - started
+            if keys:
+                self.summary.notes.append(_(
+                    "%(n)d indexes and %(k)d foreign keys were suspended while writing; the indexes were rebuilt "
+                    "and the foreign keys validated at the end (%(s).1f s).") % {
+                        "n": len(names) - keys, "k": keys, "s": took})
+            else:
+                self.summary.notes.append(_("%(n)d indexes were suspended while writing and rebuilt at the end "
+                                            "(%(s).1f s).") % {"n": len(names), "s": took})
         except DatabaseError as exc:
             self.summary.stopped = self.summary.stopped or _(
                 "The indexes suspended during the import could not be rebuilt (%(err)s); the imported rows are "

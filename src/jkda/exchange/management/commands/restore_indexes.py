@@ -17,7 +17,8 @@ class Command(BaseCommand):
         if options["list"]:
             items = indexes.suspended()
             for item in items:
-                self.stdout.write(f"{item.table}\t{item.name}\t{item.suspended_at:%Y-%m-%d %H:%M}\t{item.source}")
+                self.stdout.write(f"{item.table}\t{item.name}\t{item.get_kind_display()}\t"
+                                  f"{item.suspended_at:%Y-%m-%d %H:%M}\t{item.source}")
             if not items:
                 self.stdout.write(_("No index is suspended."))
             return
