@@ -892,6 +892,23 @@ def test_allocation_skips_numbers_already_used(city, establish, tmp_path):
         "32050600100100001", "32050600100100002", "32050600100100003"]
 
 
+def test_numbers_in_use_are_found_by_range_whatever_their_width(city, tmp_path):
+    """The allocation looks numbers up by each village's range of serials: every number between the ends comes
+    back, a 16-digit one sorting between them too (the allocation keeps only those of its pools)."""
+    from jkda.exchange import residents as module
+
+    legacy = ["32050600100100005", "32050600100100009", "3205060010010001", "3205060010010008",
+              "32050600100100020", "32050600100200006"]
+    s = residents(write_csv(tmp_path / "legacy.csv", [{**row(f"人{i}"), "档案编号": n} for i, n in enumerate(legacy)]))
+    assert s.imported == 6
+    ranges = [("32050600100100003", "32050600100100010"), ("32050600100200001", "32050600100200005")]
+    numbers = set(Record.objects.values_list("number", flat=True))
+    expect = {n for n in numbers for lo, hi in ranges if lo <= n <= hi}
+    assert expect == {"32050600100100005", "32050600100100009", "3205060010010001"}
+    assert module.numbers_in_ranges(ranges) == expect
+    assert module.numbers_in_ranges(ranges, size=1) == expect and module.numbers_in_ranges([]) == set()
+
+
 def test_progress_bar_follows_the_file(city, tmp_path):
     path = write_csv(tmp_path / "p.csv", [row(f"人{i}") for i in range(7)])
     stream = io.StringIO()
