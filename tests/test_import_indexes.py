@@ -313,8 +313,17 @@ def test_a_killed_import_leaves_its_indexes_recorded_and_they_come_back(city, tm
         assert (s.imported, s.present) == (6, 4)
         assert any("earlier import" in n or "之前" in n or "先前" in n for n in s.notes), s.notes
     elif then == "restore_indexes":
-        call_command("restore_indexes", "--list")
-        call_command("restore_indexes")
+        import io
+
+        listed, said = io.StringIO(), io.StringIO()
+        call_command("restore_indexes", "--list", stdout=listed)
+        assert all(name in listed.getvalue() for name in left), listed.getvalue()
+        call_command("restore_indexes", stdout=said)
+        keys = len(foreign_keys())
+        if keys:  # PostgreSQL: the keys are listed as such and said to be validated
+            assert ("外键约束" in listed.getvalue() or "foreign key" in listed.getvalue())
+            assert f"{keys} 个外键约束" in said.getvalue() or f"{keys} foreign keys validated" in said.getvalue()
+        assert "已重建" in said.getvalue() or "indexes rebuilt" in said.getvalue(), said.getvalue()
     else:
         call_command("migrate", verbosity=0)
     assert snapshot() == before and not SuspendedIndex.objects.exists()

@@ -224,8 +224,11 @@ def restore(say: Callable[[str], object] | None = None) -> list[str]:
     from .models import SuspendedIndex
 
     pending = sorted(suspended(), key=lambda item: item.kind == SuspendedIndex.Kind.FOREIGN_KEY)
+    keys = sum(1 for item in pending if item.kind == SuspendedIndex.Kind.FOREIGN_KEY)
     if pending and say:
-        say(_("Rebuilding %(n)d indexes suspended during an import…") % {"n": len(pending)})
+        say(_("Rebuilding %(n)d indexes and validating %(k)d foreign keys suspended during an import…") % {
+            "n": len(pending) - keys, "k": keys} if keys else
+            _("Rebuilding %(n)d indexes suspended during an import…") % {"n": len(pending)})
     done = []
     with _sort_cache():
         for item in pending:
@@ -298,9 +301,13 @@ def restore_if_idle(say: Callable[[str], object] | None = None) -> list[str] | N
         return None
     try:
         started = time.perf_counter()
+        keys = suspended_foreign_keys()
         done = restore(say)
         if say and done:
-            say(_("%(n)d indexes rebuilt in %(s).1f seconds.") % {"n": len(done), "s": time.perf_counter() - started})
+            took = time.perf_counter() - started
+            say(_("%(n)d indexes rebuilt and %(k)d foreign keys validated in %(s).1f seconds.") % {
+                "n": len(done) - keys, "k": keys, "s": took} if keys else
+                _("%(n)d indexes rebuilt in %(s).1f seconds.") % {"n": len(done), "s": took})
         return done
     finally:
         lock.release()

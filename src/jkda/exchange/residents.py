@@ -1196,12 +1196,17 @@ class ResidentImport:
     def _rebuild_left_suspended(self) -> None:
         """Rebuild the indexes a killed import left suspended, as `jkda serve` and `jkda migrate` do."""
         started = time.perf_counter()
+        keys = indexes.suspended_foreign_keys()
         names = indexes.restore_if_idle(self.say)
         if names is None:
             self._note_another_import()
         elif names:
-            self.summary.notes.append(_("%(n)d indexes suspended by an earlier import were rebuilt (%(s).1f s).") % {
-                "n": len(names), "s": time.perf_counter() - started})
+            took = time.perf_counter() - started
+            self.summary.notes.append(_(
+                "%(n)d indexes and %(k)d foreign keys suspended by an earlier import were restored (%(s).1f s).") % {
+                    "n": len(names) - keys, "k": keys, "s": took} if keys else
+                _("%(n)d indexes suspended by an earlier import were rebuilt (%(s).1f s).") % {
+                    "n": len(names), "s": took})
 
     def _restore_indexes(self) -> None:
         """After the last chunk (or when the import stops for any reason but a kill): rebuild the suspended indexes."""
