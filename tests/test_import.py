@@ -1071,22 +1071,28 @@ def test_the_reason_names_the_file_and_the_row_whatever_the_file_is_called(city,
             e[:100] for e in expected]
 
 
-def test_workers_are_chosen_by_file_size_cores_and_dry_run(tmp_path, monkeypatch):
-    """Without --workers a large file on two cores gets one validation worker; a small file, one core or a dry run
-    none; a file that cannot be read none (the import itself then says what is wrong with it)."""
+def test_workers_are_chosen_by_file_size_cores_database_and_dry_run(tmp_path, monkeypatch):
+    """Without --workers a large file on two cores gets one validation worker on SQLite and two on PostgreSQL (whose
+    writing process mostly waits for the server); a small file, one core or a dry run none; a file that cannot be
+    read none (the import itself then says what is wrong with it)."""
+    from django.db import connection
+
     from jkda.exchange import residents as module
 
     small, large = tmp_path / "small.csv", tmp_path / "large.csv"
     small.write_bytes(b"x" * 1000)
     large.write_bytes(b"x" * module.AUTO_WORKERS_MIN_BYTES)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
-    assert module.auto_workers(str(large)) == 1
-    assert module.auto_workers(str(small)) == 0
+    here = 2 if connection.vendor == "postgresql" else 1
+    assert module.auto_workers(str(large)) == here
+    assert module.auto_workers(str(large), vendor="sqlite") == 1
+    assert module.auto_workers(str(large), vendor="postgresql") == 2
+    assert module.auto_workers(str(small)) == 0 and module.auto_workers(str(small), vendor="postgresql") == 0
     assert module.auto_workers(str(large), dry_run=True) == 0
     assert module.auto_workers(str(tmp_path / "missing.csv")) == 0
-    assert ResidentImport(str(large)).workers == 1 and ResidentImport(str(large), workers=0).workers == 0
+    assert ResidentImport(str(large)).workers == here and ResidentImport(str(large), workers=0).workers == 0
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
-    assert module.auto_workers(str(large)) == 0
+    assert module.auto_workers(str(large)) == 0 and module.auto_workers(str(large), vendor="postgresql") == 0
 
 
 def test_checkpointer_copies_the_write_ahead_log_into_the_file(tmp_path):

@@ -55,7 +55,8 @@ class Command(BaseCommand):
                             help=_("rows written per transaction (default 5000)"))
         parser.add_argument("--workers", type=int, default=None, metavar="N",
                             help=_("validation worker processes (0: validate in the writing process; default: 1 "
-                                   "for a file of 2 MB or more when two cores are available, else 0)"))
+                                   "for a file of 2 MB or more when two cores are available, 2 on PostgreSQL, else "
+                                   "0)"))
         parser.add_argument("--indexes", choices=["auto", "suspend", "keep"], default="auto",
                             help=_("residents: suspend the tables' secondary indexes while writing and rebuild them "
                                    "at the end (auto: when the file has at least 50,000 rows and no fewer than the "
