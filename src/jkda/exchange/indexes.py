@@ -211,38 +211,38 @@ def suspended() -> list:
     return list(SuspendedIndex.objects.all())
 
 
-def suspended_foreign_keys() -> int:
-    """How many of the suspended are foreign keys."""
+def counted(items: list) -> tuple[int, int]:
+    """(indexes, foreign keys) among SuspendedIndex rows, e.g. what `restore` returns."""
     from .models import SuspendedIndex
 
-    return sum(1 for item in suspended() if item.kind == SuspendedIndex.Kind.FOREIGN_KEY)
+    keys = sum(1 for item in items if item.kind == SuspendedIndex.Kind.FOREIGN_KEY)
+    return len(items) - keys, keys
 
 
-def restore(say: Callable[[str], object] | None = None) -> list[str]:
+def restore(say: Callable[[str], object] | None = None) -> list:
     """Rebuild every suspended index, each in its own transaction with its row removed, then add back and validate
-    the foreign keys; the names restored. Call with ImportLock held."""
+    the foreign keys; the SuspendedIndex rows restored (`counted` tells indexes from keys). Call with ImportLock
+    held."""
     from .models import SuspendedIndex
 
     pending = sorted(suspended(), key=lambda item: item.kind == SuspendedIndex.Kind.FOREIGN_KEY)
-    keys = sum(1 for item in pending if item.kind == SuspendedIndex.Kind.FOREIGN_KEY)
+    n, keys = counted(pending)
     if pending and say:
         say(_("Rebuilding %(n)d indexes and validating %(k)d foreign keys suspended during an import…") % {
-            "n": len(pending) - keys, "k": keys} if keys else
-            _("Rebuilding %(n)d indexes suspended during an import…") % {"n": len(pending)})
+            "n": n, "k": keys} if keys else _("Rebuilding %(n)d indexes suspended during an import…") % {"n": n})
     done = []
     with _sort_cache():
         for item in pending:
             if item.kind == SuspendedIndex.Kind.FOREIGN_KEY:
                 _restore_foreign_key(item)
-                done.append(item.name)
-                continue
-            with transaction.atomic():
-                if not index_exists(item.name):
-                    with connection.cursor() as cursor:
-                        _no_pending_checks(cursor)
-                        cursor.execute(item.definition)
-                item.delete()
-            done.append(item.name)
+            else:
+                with transaction.atomic():
+                    if not index_exists(item.name):
+                        with connection.cursor() as cursor:
+                            _no_pending_checks(cursor)
+                            cursor.execute(item.definition)
+                    item.delete()
+            done.append(item)
     return done
 
 
@@ -286,7 +286,7 @@ def _sort_cache():
                 cursor.execute(f"PRAGMA {name} = {value}")
 
 
-def restore_if_idle(say: Callable[[str], object] | None = None) -> list[str] | None:
+def restore_if_idle(say: Callable[[str], object] | None = None) -> list | None:
     """Rebuild what an import that was killed left suspended, unless an import with suspended indexes is running
     (then None: that import rebuilds them when it ends)."""
     try:
@@ -301,13 +301,13 @@ def restore_if_idle(say: Callable[[str], object] | None = None) -> list[str] | N
         return None
     try:
         started = time.perf_counter()
-        keys = suspended_foreign_keys()
         done = restore(say)
         if say and done:
             took = time.perf_counter() - started
+            n, keys = counted(done)
             say(_("%(n)d indexes rebuilt and %(k)d foreign keys validated in %(s).1f seconds.") % {
-                "n": len(done) - keys, "k": keys, "s": took} if keys else
-                _("%(n)d indexes rebuilt in %(s).1f seconds.") % {"n": len(done), "s": took})
+                "n": n, "k": keys, "s": took} if keys else
+                _("%(n)d indexes rebuilt in %(s).1f seconds.") % {"n": n, "s": took})
         return done
     finally:
         lock.release()

@@ -1203,17 +1203,16 @@ class ResidentImport:
     def _rebuild_left_suspended(self) -> None:
         """Rebuild the indexes a killed import left suspended, as `jkda serve` and `jkda migrate` do."""
         started = time.perf_counter()
-        keys = indexes.suspended_foreign_keys()
-        names = indexes.restore_if_idle(self.say)
-        if names is None:
+        done = indexes.restore_if_idle(self.say)
+        if done is None:
             self._note_another_import()
-        elif names:
+        elif done:
             took = time.perf_counter() - started
+            n, keys = indexes.counted(done)
             self.summary.notes.append(_(
                 "%(n)d indexes and %(k)d foreign keys suspended by an earlier import were restored (%(s).1f s).") % {
-                    "n": len(names) - keys, "k": keys, "s": took} if keys else
-                _("%(n)d indexes suspended by an earlier import were rebuilt (%(s).1f s).") % {
-                    "n": len(names), "s": took})
+                    "n": n, "k": keys, "s": took} if keys else
+                _("%(n)d indexes suspended by an earlier import were rebuilt (%(s).1f s).") % {"n": n, "s": took})
 
     def _restore_indexes(self) -> None:
         """After the last chunk (or when the import stops for any reason but a kill): rebuild the suspended indexes."""
@@ -1225,17 +1224,15 @@ class ResidentImport:
             return
         started = time.perf_counter()
         try:
-            keys = indexes.suspended_foreign_keys()
-            names = indexes.restore(self.say)
+            n, keys = indexes.counted(indexes.restore(self.say))
             took = time.perf_counter() - started
             if keys:
                 self.summary.notes.append(_(
                     "%(n)d indexes and %(k)d foreign keys were suspended while writing; the indexes were rebuilt "
-                    "and the foreign keys validated at the end (%(s).1f s).") % {
-                        "n": len(names) - keys, "k": keys, "s": took})
+                    "and the foreign keys validated at the end (%(s).1f s).") % {"n": n, "k": keys, "s": took})
             else:
                 self.summary.notes.append(_("%(n)d indexes were suspended while writing and rebuilt at the end "
-                                            "(%(s).1f s).") % {"n": len(names), "s": took})
+                                            "(%(s).1f s).") % {"n": n, "s": took})
         except DatabaseError as exc:
             self.summary.stopped = self.summary.stopped or _(
                 "The indexes suspended during the import could not be rebuilt (%(err)s); the imported rows are "
