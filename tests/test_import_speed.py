@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from pypinyin import Style, lazy_pinyin
 
 from jkda.codes import idnumber
+from jkda.exchange import fastsql
 from jkda.exchange import residents as imp
 from jkda.exchange.residents import Row
 from jkda.records import names
@@ -105,3 +106,37 @@ def test_row_pickles_as_a_tuple_and_back():
               doctor_id=None, doctor_name="", key="i:x", key_column="id_number", assigned="n")
     back = pickle.loads(pickle.dumps(row))
     assert back == row and isinstance(back, Row)
+
+
+_COPY_UNESCAPE = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
+
+
+def _copy_fields(line: str) -> list:
+    """COPY's text format read back: fields split at tabs, \\N for NULL, backslash escapes undone."""
+    out = []
+    for field in line.split("\t"):
+        if field == "\\N":
+            out.append(None)
+            continue
+        text, i = [], 0
+        while i < len(field):
+            if field[i] == "\\":
+                text.append(_COPY_UNESCAPE[field[i + 1]])
+                i += 2
+            else:
+                text.append(field[i])
+                i += 1
+        out.append("".join(text))
+    return out
+
+
+@given(st.lists(st.one_of(st.none(), st.text(alphabet=st.characters(blacklist_characters="\x00")),
+                          st.sampled_from(["\\", "\\N", "\t", "\r\n", "a\\tb"]), st.integers(), st.dates(),
+                          st.booleans()), min_size=1, max_size=12))
+def test_copy_line_reads_back_as_the_values(values):
+    line = fastsql.copy_line(values)
+    expected = [v if v is None or type(v) is str else
+                ("t" if v else "f") if type(v) is bool else v.isoformat() if isinstance(v, dt.date) else str(v)
+                for v in values]
+    assert "\n" not in line and "\r" not in line
+    assert _copy_fields(line) == expected

@@ -18,9 +18,11 @@ PostgreSQL from the table's sequence.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import operator
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 
 from django.db import connection, models
 
@@ -245,6 +247,146 @@ class Narrow(_Inserter):
                 raise ValueError(f"the time of writing {now!r} cannot be written as an SQL literal")
             parts[i] = text.replace("%", "%%")
         return ", ".join(parts)
+
+
+# --- COPY's text format (PostgreSQL) ---------------------------------------------------------------------------
+
+def copy_escape(text: str) -> str:
+    """A text value as COPY's text format writes it: backslash, tab, newline and carriage return escaped."""
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+def _copy_text(v) -> str:
+    """A value other than a str as COPY's text format writes it."""
+    t = type(v)
+    if v is None:
+        return "\\N"
+    if t is int or t is float or t is Decimal:
+        return str(v)
+    if t is dt.date or t is dt.datetime:
+        return v.isoformat()
+    if t is bool:
+        return "t" if v else "f"
+    if isinstance(v, str):  # a choice (TextChoices)
+        return str(v)
+    if isinstance(v, int) and not isinstance(v, bool):
+        return str(int(v))
+    raise TypeError(f"no COPY text for a value of type {t.__name__}")
+
+
+def copy_line(values: list | tuple) -> str:
+    """Values (as they go to the database: text, numbers, dates, None) as one line of COPY's text format, without
+    the newline: what psycopg's write_row sends for them, made once where the values are known (in a validation
+    worker) instead of value by value in the writing process. TypeError for a value of another type."""
+    out = [v if type(v) is str else _copy_text(v) for v in values]
+    line = "\t".join(out)
+    # the whole line checked at once: escaping is needed only if a value holds a tab, backslash or line break (each
+    # NULL is one backslash)
+    if line.count("\t") != len(out) - 1 or "\n" in line or "\r" in line or (
+            "\\" in line and line.count("\\") != sum(1 for v in values if v is None)):
+        line = "\t".join(copy_escape(text) if isinstance(v, str) else text
+                         for v, text in zip(values, out, strict=True))
+    return line
+
+
+def copy_lines(table: str, columns: list[str], lines: list[str]) -> None:
+    """COPY table (columns) FROM STDIN with lines already in COPY's text format (each ending in a newline)."""
+    if not lines:
+        return
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor, cursor.cursor.copy(
+            f"COPY {qn(table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN") as copy:
+        copy.write("".join(lines))
+
+
+class CopyRows:
+    """PostgreSQL: rows of a BulkTable as text for COPY, made where the row is prepared (a validation worker), for
+    rows of which only the `varying` columns differ. The columns in `late` are left out: the writer knows them
+    only when it writes (ids, numbers, the time of writing) and puts them in front. The rest follow in two parts:
+    `body`, the columns the table's history repeats (`history`: the historical model), and `tail`, the columns it
+    leaves out, so that one text serves the row and its historical row. The columns not in `varying` are written
+    from one text made once; a row whose values there differ after all is written from its own values.
+    """
+
+    def __init__(self, base: BulkTable, *, late: Iterable[str], varying: Iterable[str], same: dict,
+                 history=None):
+        late = list(late)
+        varying = set(varying)
+        missing = [base.attnames[i] for i in base.auto if base.attnames[i] not in late]
+        if missing:  # the time of writing is the writer's to give
+            raise ValueError(f"auto_now columns {missing} of {base.table} must be among the late columns")
+        kept = None if history is None else {f.attname for f in history._meta.concrete_fields}
+        rest = [a for a in base.attnames if a not in late]
+        in_body = [a for a in rest if kept is None or a in kept]
+        in_tail = [a for a in rest if kept is not None and a not in kept]
+        self.body_var = [a for a in in_body if a in varying]
+        body_same = [a for a in in_body if a not in varying]
+        self.tail_var = [a for a in in_tail if a in varying]
+        tail_same = [a for a in in_tail if a not in varying]
+        if not in_body:
+            raise ValueError(f"{base.table}: no column left for the body of a COPY line")
+        column_of = dict(zip(base.attnames, base.columns, strict=True))
+        self.late = [column_of[a] for a in late]
+        self.body = [column_of[a] for a in self.body_var + body_same]
+        self.tail = [column_of[a] for a in self.tail_var + tail_same]
+        self.columns = self.late + self.body + self.tail
+        conv_of = {base.attnames[i]: conv for i, conv in base.converters}
+        variable = self.body_var + self.tail_var
+        self._get = _tuple_getter(variable)
+        self._convs = [(i, conv_of[a]) for i, a in enumerate(variable) if a in conv_of]
+        self._n_body = len(self.body_var)
+        expected = {a: same.get(a, base.defaults[a]) for a in base.attnames}
+        fixed = body_same + tail_same
+        self._same_get = _tuple_getter(fixed)
+        self._same = tuple(expected[a] for a in fixed)
+        self._fixed_convs = [(i, conv_of[a]) for i, a in enumerate(fixed) if a in conv_of]
+        self._n_body_same = len(body_same)
+        same_body, same_tail = self._fixed_texts(list(self._same))
+        # what follows the varying columns' text in a row that is `same` (see join)
+        self.body_suffix = self._cat("", len(self.body_var), same_body)
+        self.tail_suffix = self._cat("", len(self.tail_var), same_tail)
+        self.tail_tab = "\t" if self.tail else ""
+
+    def _fixed_texts(self, values: list) -> tuple[str | None, str | None]:
+        for i, conv in self._fixed_convs:
+            values[i] = conv(values[i])
+        k = self._n_body_same
+        return (copy_line(values[:k]) if k else None), (copy_line(values[k:]) if len(values) > k else None)
+
+    def texts(self, values: dict, *, same: bool | None = None) -> tuple[str, str, bool]:
+        """(body, tail, same) of a row, without what is the same in every row when `same` (`join` puts it in):
+        the text of the body's varying columns, or with every column of the body when not `same`; the same for the
+        tail; whether the columns not in `varying` held what was expected (same=True: they are not in `values` and
+        are taken as expected)."""
+        vals = list(self._get(values))
+        for i, conv in self._convs:
+            vals[i] = conv(vals[i])
+        if same is None:
+            same = self._same_get(values) == self._same
+        k = self._n_body
+        body = copy_line(vals[:k]) if k else ""
+        tail = copy_line(vals[k:]) if len(vals) > k else ""
+        if not same:  # the row's own values where the others have the expected ones
+            body_same, tail_same = self._fixed_texts(list(self._same_get(values)))
+            body, tail = self._cat(body, k, body_same), self._cat(tail, len(vals) - k, tail_same)
+        return body, tail, same
+
+    @staticmethod
+    def _cat(text: str, n: int, more: str | None) -> str:
+        """A text of n columns followed by `more` (the text of more columns, None for none)."""
+        if more is None:
+            return text
+        return f"{text}\t{more}" if n else more
+
+    def join(self, body: str, tail: str, same: bool) -> tuple[str, str]:
+        """(body, tail) of a row as they go into a line after the late columns: the body complete, the tail
+        complete after a tab ("" when the table's history leaves out nothing). For a row that is `same`, this is
+        body + body_suffix and tail_tab + tail + tail_suffix (what a writer puts together inline)."""
+        if same:
+            body, tail = body + self.body_suffix, tail + self.tail_suffix
+        return body, (self.tail_tab + tail if self.tail else "")
 
 
 class Expr(str):

@@ -60,7 +60,18 @@ from jkda.regions.models import Division, Institution, Staff
 
 from . import indexes
 from .columns import CellError, Columns, labels_of, resident_columns
-from .fastsql import BulkTable, Expr, Narrow, insert_select, reserve_ids, take_write_lock
+from .fastsql import (
+    BulkTable,
+    CopyRows,
+    Expr,
+    Narrow,
+    copy_escape,
+    copy_line,
+    copy_lines,
+    insert_select,
+    reserve_ids,
+    take_write_lock,
+)
 from .report import REPORT_HEADERS, RejectReport, Summary, default_report_path
 from .sources import ImportFileError, Table, map_headers, open_table
 
@@ -252,7 +263,9 @@ class Row:
 
     number: int
     cells: list | str | None  # the file's cells (for the report, should the row be refused when written): see cells_of
-    res_row: list  # the varying columns only (ResidentImport._n_res), or every column when `res_full`
+    # SQLite: the varying columns only (ResidentImport._n_res), or every column when `res_full`; PostgreSQL: the
+    # text of the row for COPY (ResidentImport._copy_res: the body, without the id and the time of writing)
+    res_row: list | str
     id_number: str | None
     name: str
     record_number: str  # a legacy number from the file, or ""
@@ -266,12 +279,13 @@ class Row:
     key_column: str
     assigned: str = ""  # the number allocated at write time (reset when a chunk is retried)
     res_full: bool = False
+    rec_text: tuple[str, str] | None = None  # PostgreSQL: the record's body and tail for COPY (_copy_rec)
 
     def __reduce__(self):
         # to and from validation workers as a plain tuple: half the pickling cost of the slots' state dict
         return Row, (self.number, self.cells, self.res_row, self.id_number, self.name, self.record_number,
                      self.institution_id, self.village_id, self.village_code, self.established_on, self.doctor_id,
-                     self.doctor_name, self.key, self.key_column, self.assigned, self.res_full)
+                     self.doctor_name, self.key, self.key_column, self.assigned, self.res_full, self.rec_text)
 
     def file_cells(self) -> list:
         return cells_of(self.cells)
@@ -598,6 +612,8 @@ class ResidentImport:
         self.say = say
         self.index_lock: indexes.ImportLock | None = None  # held while this import's indexes are suspended
         self._suspend_pending = False  # a large file: suspend them at the first chunk with new rows
+        # no resident or record was in the database when the import began (`_note_fresh`): see classify
+        self._fresh = False
 
     # --- setup ---------------------------------------------------------------------------------------------------
 
@@ -639,8 +655,22 @@ class ResidentImport:
         t_res, _t_rec = self._tables()
         # the resident's columns a row can change: the file's, what validation derives from them and the search keys
         # the writer copies to the record; every other column holds the model's default (Narrow checks, row by row)
-        self._n_res = Narrow(t_res, {*self.resident_fields, *DERIVED_FIELDS, *Record.SEARCH_KEYS.values()},
-                             {**self._template, "form_version": self.form_version})
+        varying = {*self.resident_fields, *DERIVED_FIELDS, *Record.SEARCH_KEYS.values()}
+        self._n_res = Narrow(t_res, varying, {**self._template, "form_version": self.form_version})
+        self._copy_res = self._copy_rec = None
+        if connection.vendor == "postgresql":
+            # the resident's text leaves out its id and time of writing (`updated_at`, which its history does not
+            # repeat); the record's its id, number and resident, known only when written
+            self._copy_res = CopyRows(t_res, late=("id", "updated_at"), varying=varying,
+                                      same={**self._template, "form_version": self.form_version},
+                                      history=Resident.history.model)
+            if self._copy_res.tail:  # _write_copy writes the resident's body only
+                raise ValueError("the resident's history is expected to keep every column but updated_at")
+            self._copy_rec = CopyRows(_t_rec, late=("id", "number", "number_last8", "resident_id"),
+                                      varying=RECORD_VARYING, same=self._record_same(),
+                                      history=Record.history.model)
+            self._copy_event = CopyRows(BulkTable(RecordEvent, with_pk=False), varying=(), same={},
+                                        late=("record_id", "kind", "at", "actor_id", "to_institution_id", "reason"))
         self._preload()
 
     def _preload(self) -> None:
@@ -848,6 +878,16 @@ class ResidentImport:
             key, key_column = "n:" + legacy, "number"
         else:
             key, key_column = person_hash(r.name, r.birth_date, r.sex, village[1], r.current_address), "name"
+        if self._copy_res is not None:  # PostgreSQL: the texts COPY takes, made here rather than in the writer
+            res_row, _tail, same = self._copy_res.texts(d)
+            full = not same
+            body, tail, _same = self._copy_rec.texts({
+                "institution_id": inst.pk, "village_id": village[0], "established_by_institution_id": inst.pk,
+                "responsible_doctor_id": doctor_id, "responsible_doctor_name": doctor_name,
+                "established_on": established_on, **{copy: d[own] for copy, own in Record.SEARCH_KEYS.items()}},
+                same=True)
+            return Row(number, cells, res_row, r.id_number, r.name, legacy, inst.pk, village[0], village[1],
+                       established_on, doctor_id, doctor_name, key, key_column, "", full, (body, tail))
         res_row = self._n_res.row(d)
         full = res_row is None
         if full:  # a column expected to hold its default does not: the whole row
@@ -864,9 +904,14 @@ class ResidentImport:
         keys = [p.key for p in rows] + ["n:" + p.record_number for p in rows if p.record_number]
         earlier = self.seen.lookup(keys)
 
-        ids = [p.id_number for p in rows if p.id_number]
+        # Into a database that held no resident when the import began, an ID number or record number can only be
+        # in use by a row of this file (`seen` has those) or by a row someone else wrote since: the unique index
+        # refuses the chunk then, and flush classifies it again, looking up every key from then on. So those
+        # look-ups are left out (on PostgreSQL 3.7 s of a 1M import). People without an ID number are looked up
+        # always: no unique index stands behind them.
+        ids = [p.id_number for p in rows if p.id_number] if not self._fresh else []
         by_id: dict[str, str] = dict(_rows_where_in(Resident, "id_number", ("id_number", "name"), ids))
-        numbers = [p.record_number for p in rows if p.record_number]
+        numbers = [p.record_number for p in rows if p.record_number] if not self._fresh else []
         by_number: dict[str, str] = {}
         for i in range(0, len(numbers), 2000):
             by_number.update(Record.objects.filter(number__in=numbers[i:i + 2000])
@@ -974,8 +1019,11 @@ class ResidentImport:
                 continue
             pools[v] = [f"{v}{s:0{width}d}" for s in range(top - n + 1, top + 1)]
         # legacy numbers imported earlier may already hold some of these (numbering.allocate_number skips them too);
-        # each village's pool is a run of serials of one width, so whatever else sorts between its ends is not in it
-        used = numbers_in_ranges([(pool[0], pool[-1]) for pool in pools.values() if pool])
+        # each village's pool is a run of serials of one width, so whatever else sorts between its ends is not in it.
+        # Into a database empty when the import began there are none but this file's, which prescan_legacy put
+        # below the counters, or someone else's since, which the unique index refuses (see classify)
+        used = numbers_in_ranges([(pool[0], pool[-1]) for pool in pools.values() if pool]) if not self._fresh \
+            else set()
         for v in wanted:
             pool = [num for num in pools[v] if num not in used]
             while len(pool) < need[v] and pools[v]:
@@ -1016,6 +1064,9 @@ class ResidentImport:
         actor = self.actor
         actor_id = actor.pk if actor is not None else None
         reason = _("Imported from %(file)s, row %(row)d")
+        if self._copy_res is not None:
+            self._write_copy(rows, res_ids, rec_ids, now, actor_id, reason)
+            return refused
         n_res, n_rec = self._n_res, self._record_rows(actor)
         (r_id, r_number, r_last8, r_resident, r_inst, r_village, r_by_inst, r_doctor, r_doctor_name,
          r_established) = (n_rec.index(a) for a in (
@@ -1067,13 +1118,61 @@ class ResidentImport:
         self.write_history(now, actor_id, (min(res_ids), max(res_ids)), (min(rec_ids), max(rec_ids)))
         return refused
 
+    def _write_copy(self, rows: list[Row], res_ids: list[int], rec_ids: list[int], now, actor_id: int | None,
+                    reason: str) -> None:
+        """PostgreSQL: the chunk's residents, records, their historical rows and "imported" events, each table in
+        one COPY of lines put together from the texts validation made (Row.res_row, Row.rec_text) and what only the
+        writer knows (ids, numbers, the time). A historical row (what django-simple-history writes on creation: a
+        copy of the row, "+", the time, the user, the reason) repeats its row's body: nothing is formatted twice,
+        nothing read back."""
+        cr, cc, ce = self._copy_res, self._copy_rec, self._copy_event
+        now_text = copy_line([now])
+        actor_text = "\\N" if actor_id is None else str(actor_id)
+        history = f"{now_text}\t+\t{actor_text}\t"  # history_date, history_type, history_user_id, then the reason
+        event = f"\t{RecordEvent.Kind.IMPORTED.value}\t{now_text}\t{actor_text}\t"  # kind, at, actor_id
+        event_rest = ce.join("", "", True)[0]
+        event_rest = f"\t{event_rest}" if ce.body else ""
+        res_suffix = cr.body_suffix
+        rec_suffix, rec_tail_tab, rec_tail_suffix = cc.body_suffix, cc.tail_tab, cc.tail_suffix
+        file = self.source_name
+        res, res_hist, rec, rec_hist, events = [], [], [], [], []
+        for p, rid, cid in zip(rows, res_ids, rec_ids, strict=True):
+            body = p.res_row if p.res_full else p.res_row + res_suffix  # (the resident's history keeps every column)
+            res.append(f"{rid}\t{now_text}\t{body}\n")
+            why = reason % {"file": file, "row": p.number}
+            short = copy_escape(why[:100])  # history_change_reason holds 100 characters, the event's reason 200
+            res_hist.append(f"{rid}\t{body}\t{history}{short}\n")
+            number = p.assigned
+            head = f"{cid}\t{number}\t{number[-8:]}\t{rid}\t{p.rec_text[0]}{rec_suffix}"
+            rec.append(f"{head}{rec_tail_tab}{p.rec_text[1]}{rec_tail_suffix}\n")
+            rec_hist.append(f"{head}\t{history}{short}\n")
+            events.append(f"{cid}{event}{p.institution_id}\t{copy_escape(why[:200])}{event_rest}\n")
+        for model, copy, lines, history_lines in ((Resident, cr, res, res_hist), (Record, cc, rec, rec_hist)):
+            copy_lines(model._meta.db_table, copy.columns, lines)
+            copy_lines(model.history.model._meta.db_table, self._history_columns(model, copy), history_lines)
+        copy_lines(RecordEvent._meta.db_table, ce.late + ce.body + ce.tail, events)
+
+    @staticmethod
+    def _history_columns(model, copy: CopyRows) -> list[str]:
+        """The columns of `model`'s historical rows as _write_copy writes them: the late columns the history has,
+        the body, then the history's own."""
+        meta = model.history.model._meta
+        have = {f.column for f in meta.concrete_fields}
+        extra = [meta.get_field(a).column
+                 for a in ("history_date", "history_type", "history_user", "history_change_reason")]
+        return [c for c in copy.late if c in have] + copy.body + extra
+
+    def _record_same(self) -> dict:
+        """The record's columns that are the same for every record of this import (besides the model's defaults)."""
+        actor = self.actor
+        return {"established_by_id": actor.pk if actor is not None else None,
+                "established_by_name": _user_name(actor), "form_version": self.form_version}
+
     def _record_rows(self, actor) -> Narrow:
         """The record's varying columns (RECORD_VARYING); the rest are the same for every record of this import."""
         if getattr(self, "_n_rec", None) is None:
             _t_res, t_rec = self._tables()
-            self._n_rec = Narrow(t_rec, RECORD_VARYING, {
-                "established_by_id": actor.pk if actor is not None else None,
-                "established_by_name": _user_name(actor), "form_version": self.form_version})
+            self._n_rec = Narrow(t_rec, RECORD_VARYING, self._record_same())
         return self._n_rec
 
     def write_history(self, now, actor_id, res_range: tuple[int, int], rec_range: tuple[int, int]) -> None:
@@ -1128,7 +1227,9 @@ class ResidentImport:
                                                  for p, msg in refused]
                 break
             except (IntegrityError, OperationalError):
-                # someone established one of these people, or held the lock, meanwhile: look again
+                # someone established one of these people, or held the lock, meanwhile: look again, and from now
+                # on look up every key (the database is not this import's alone)
+                self._fresh = False
                 if attempt == 3:
                     raise
                 for p in rows:
@@ -1167,6 +1268,10 @@ class ResidentImport:
         if tops:
             with transaction.atomic():
                 self.note_legacy(tops)
+
+    def _note_fresh(self) -> None:
+        """Whether the database holds no resident and no record as the import begins (see classify)."""
+        self._fresh = not self.dry_run and not Resident.objects.exists() and not Record.objects.exists()
 
     def _plan_indexes(self, table: Table) -> None:
         """Before the first chunk: a large file (`suspend_indexes`) suspends the indexes when the first chunk with new
@@ -1310,6 +1415,7 @@ class ResidentImport:
                 self._prepare(table)
                 self.report = RejectReport(self.report_path, table.header)
                 self.prescan_legacy()
+                self._note_fresh()
                 self._plan_indexes(table)
                 pool = self._pool()
                 if self.progress_factory is not None:
