@@ -991,6 +991,41 @@ def test_chunk_retried_when_someone_establishes_meanwhile(city, tmp_path, monkey
     assert Resident.objects.count() == 3
 
 
+@pytest.mark.parametrize("same_name", [True, False], ids=["same-person", "other-name"])
+def test_someone_establishing_a_person_of_the_file_during_an_import_into_an_empty_database(
+        city, tmp_path, monkeypatch, same_name):
+    """Into a database empty when it began, the import leaves ID numbers to the unique index instead of looking
+    them up; a person someone else establishes meanwhile makes the chunk clash, and it is classified again with the
+    look-ups: the row is already present (same name) or refused with a pointer (another name), the rest imported."""
+    people = [row(f"人{i}", id_number=make_id()) for i in range(4)]
+    path = write_csv(tmp_path / "race.csv", people)
+    real_flush = ResidentImport.flush
+    flushed = {"n": 0}
+
+    def flush(self, rows, rejected):
+        real_flush(self, rows, rejected)
+        flushed["n"] += 1
+        if flushed["n"] == 1:  # between the first chunk and the second: someone establishes row 3's person
+            actions.establish_record(city.doctor, Resident(
+                name="人2" if same_name else "别人", id_number=people[2]["身份证号"], current_address="x",
+                residence_type="1"), institution=city.centre, village=city.v1)
+
+    monkeypatch.setattr(ResidentImport, "flush", flush)
+    s = residents(path, chunk_size=2)
+    if same_name:
+        assert (s.imported, s.present, s.rejected) == (3, 1, 0), s.lines()
+    else:
+        assert (s.imported, s.present, s.rejected) == (3, 0, 1), s.lines()
+        problem = read_report(s.report_path)[0]
+        other = Resident.objects.get(name="别人").record
+        assert (problem["行号"], problem["列"]) == ("4", "身份证号")
+        assert other.number in problem["原因"] and "别人" in problem["原因"]
+    assert Resident.objects.count() == 4 and Record.objects.count() == 4
+    assert sorted(Resident.objects.values_list("name", flat=True)) == sorted(
+        ["人0", "人1", "人3", "人2" if same_name else "别人"])
+    assert RecordEvent.objects.filter(kind="imported").count() == 3
+
+
 @pytest.mark.parametrize("args", [
     ["residents", "{missing}"],
     ["residents", "{data}/residents_zh.csv"],  # a database nobody migrated

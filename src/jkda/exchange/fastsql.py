@@ -100,7 +100,9 @@ class _Inserter:
         column_sql = ", ".join(qn(c) for c in self.columns)
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                with cursor.cursor.copy(f"COPY {qn(self.table)} ({column_sql}) FROM STDIN") as copy:
+                # Django's errors (IntegrityError ...), not psycopg's: COPY goes past Django's cursor wrapper
+                with connection.wrap_database_errors, cursor.cursor.copy(
+                        f"COPY {qn(self.table)} ({column_sql}) FROM STDIN") as copy:
                     write = copy.write_row
                     for r in rows:
                         write(r)
@@ -296,7 +298,8 @@ def copy_lines(table: str, columns: list[str], lines: list[str]) -> None:
     if not lines:
         return
     qn = connection.ops.quote_name
-    with connection.cursor() as cursor, cursor.cursor.copy(
+    # Django's errors (IntegrityError ...), not psycopg's: COPY goes past Django's cursor wrapper
+    with connection.cursor() as cursor, connection.wrap_database_errors, cursor.cursor.copy(
             f"COPY {qn(table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN") as copy:
         copy.write("".join(lines))
 

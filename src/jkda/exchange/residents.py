@@ -563,7 +563,8 @@ class Stage:
                                "resident_id bigint, record_id bigint, institution_id bigint, why text) "
                                "ON COMMIT DELETE ROWS")
                 cursor.execute(f"DELETE FROM {self.TABLE}")  # inside a caller's transaction chunks never commit
-                with cursor.cursor.copy(f"COPY {self.TABLE} ({columns}) FROM STDIN") as copy:
+                with connection.wrap_database_errors, cursor.cursor.copy(
+                        f"COPY {self.TABLE} ({columns}) FROM STDIN") as copy:
                     for r in rows:
                         copy.write_row(r)
             else:

@@ -344,7 +344,8 @@ class TableWriter:
         if self.vendor == "postgresql":
             # COPY in text format; psycopg formats and escapes each row in C (values go as text, the server
             # parses dates and JSON).
-            with connection.cursor() as cursor, cursor.cursor.copy(self.copy_sql) as copy:
+            with connection.cursor() as cursor, connection.wrap_database_errors, \
+                    cursor.cursor.copy(self.copy_sql) as copy:
                 write = copy.write_row
                 if extra:
                     for row in rows:
