@@ -42,6 +42,9 @@ SQLITE_SORT_CACHE_KIB = 4096
 # ... and sorts those runs in helper threads meanwhile (PRAGMA threads): the same 26 indexes in 8.7–9.4 s with two
 # against 10.0–10.4 s without, the second core otherwise idle at the end of an import (docs/import.md).
 SQLITE_SORT_THREADS = 2
+# PostgreSQL rebuilds on this many connections at once: each index build sorts with a parallel worker but scans and
+# writes alone, and a foreign key's validation is one scan on one core (docs/import.md, 速度)
+RESTORE_CONNECTIONS = 2
 LOCK_KEY = 0x6A6B6461  # "jkda": the advisory lock of an import with suspended indexes (PostgreSQL)
 _memory_lock = threading.Lock()  # a SQLite database in memory has no file to lock beside it
 
@@ -230,19 +233,64 @@ def restore(say: Callable[[str], object] | None = None) -> list:
     if pending and say:
         say(_("Rebuilding %(n)d indexes and validating %(k)d foreign keys suspended during an import…") % {
             "n": n, "k": keys} if keys else _("Rebuilding %(n)d indexes suspended during an import…") % {"n": n})
+    if connection.vendor == "postgresql" and not connection.in_atomic_block and len(pending) > 1:
+        return _restore_in_parallel(pending)
     done = []
     with _sort_cache():
         for item in pending:
-            if item.kind == SuspendedIndex.Kind.FOREIGN_KEY:
-                _restore_foreign_key(item)
-            else:
-                with transaction.atomic():
-                    if not index_exists(item.name):
-                        with connection.cursor() as cursor:
-                            _no_pending_checks(cursor)
-                            cursor.execute(item.definition)
-                    item.delete()
+            _restore_one(item)
             done.append(item)
+    return done
+
+
+def _restore_one(item) -> None:
+    from .models import SuspendedIndex
+
+    if item.kind == SuspendedIndex.Kind.FOREIGN_KEY:
+        _restore_foreign_key(item)
+        return
+    with transaction.atomic():
+        if not index_exists(item.name):
+            with connection.cursor() as cursor:
+                _no_pending_checks(cursor)
+                cursor.execute(item.definition)
+        item.delete()
+
+
+def _restore_in_parallel(pending: list) -> list:
+    """PostgreSQL: `pending` restored by RESTORE_CONNECTIONS threads, each on a connection of its own, taking the
+    next item as it finishes one (each in its own transactions, as one by one). A build only waits for a lock the
+    other holds on the same table, one table at a time. The first failure stops both from taking more and is raised
+    once both have stopped; what was restored until then stays restored."""
+    items = list(pending)
+    done: list = []
+    failed: list[BaseException] = []
+    take = threading.Lock()
+
+    def work() -> None:
+        try:
+            while not failed:
+                with take:
+                    if not items:
+                        return
+                    item = items.pop(0)
+                try:
+                    _restore_one(item)
+                except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
+                    failed.append(exc)
+                    return
+                done.append(item)
+        finally:
+            connection.close()  # this thread's own connection
+
+    threads = [threading.Thread(target=work, name=f"jkda-restore-{i}", daemon=True)
+               for i in range(min(RESTORE_CONNECTIONS, len(items)))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failed:
+        raise failed[0]
     return done
 
 
