@@ -282,7 +282,7 @@ def copy_line(values: list | tuple) -> str:
     """Values (as they go to the database: text, numbers, dates, None) as one line of COPY's text format, without
     the newline: what psycopg's write_row sends for them, made once where the values are known (in a validation
     worker) instead of value by value in the writing process. TypeError for a value of another type."""
-    out = [v if type(v) is str else _copy_text(v) for v in values]
+    out = [v if type(v) is str else str(v) if type(v) is int else _copy_text(v) for v in values]
     line = "\t".join(out)
     # the whole line checked at once: escaping is needed only if a value holds a tab, backslash or line break (each
     # NULL is one backslash)
@@ -340,6 +340,7 @@ class CopyRows:
         self._get = _tuple_getter(variable)
         self._convs = [(i, conv_of[a]) for i, a in enumerate(variable) if a in conv_of]
         self._n_body = len(self.body_var)
+        self._body_convs = [(i, conv) for i, conv in self._convs if i < self._n_body]
         expected = {a: same.get(a, base.defaults[a]) for a in base.attnames}
         fixed = body_same + tail_same
         self._same_get = _tuple_getter(fixed)
@@ -358,6 +359,15 @@ class CopyRows:
         k = self._n_body_same
         return (copy_line(values[:k]) if k else None), (copy_line(values[k:]) if len(values) > k else None)
 
+    def line(self, values: tuple) -> str:
+        """The text of the body's varying columns from their values in `body_var` order: what texts() gives as the
+        body of a row that is `same`, without a dict to take them from."""
+        if self._body_convs:
+            values = list(values)
+            for i, conv in self._body_convs:
+                values[i] = conv(values[i])
+        return copy_line(values)
+
     def texts(self, values: dict, *, same: bool | None = None) -> tuple[str, str, bool]:
         """(body, tail, same) of a row, without what is the same in every row when `same` (`join` puts it in):
         the text of the body's varying columns, or with every column of the body when not `same`; the same for the
@@ -369,8 +379,11 @@ class CopyRows:
         if same is None:
             same = self._same_get(values) == self._same
         k = self._n_body
-        body = copy_line(vals[:k]) if k else ""
-        tail = copy_line(vals[k:]) if len(vals) > k else ""
+        if not self.tail_var:  # (a resident: its history keeps every column)
+            body, tail = copy_line(vals) if k else "", ""
+        else:
+            body = copy_line(vals[:k]) if k else ""
+            tail = copy_line(vals[k:])
         if not same:  # the row's own values where the others have the expected ones
             body_same, tail_same = self._fixed_texts(list(self._same_get(values)))
             body, tail = self._cat(body, k, body_same), self._cat(tail, len(vals) - k, tail_same)

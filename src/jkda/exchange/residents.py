@@ -31,6 +31,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import multiprocessing
+import operator
 import os
 import queue
 import sqlite3
@@ -670,6 +671,15 @@ class ResidentImport:
             self._copy_rec = CopyRows(_t_rec, late=("id", "number", "number_last8", "resident_id"),
                                       varying=RECORD_VARYING, same=self._record_same(),
                                       history=Record.history.model)
+            if self._copy_rec.tail_var != list(Record.SEARCH_KEYS):  # validate makes the tail from just those
+                raise ValueError("the record's history is expected to leave out its copies of the search keys")
+            # validate gives the record's varying body columns in this order; line() takes them in the body's
+            cover = ("institution_id", "village_id", "established_by_institution_id", "responsible_doctor_id",
+                     "responsible_doctor_name", "established_on")
+            if sorted(self._copy_rec.body_var) != sorted(cover):
+                raise ValueError(f"the record's varying columns {self._copy_rec.body_var} are not {cover}")
+            self._record_order = operator.itemgetter(*(cover.index(a) for a in self._copy_rec.body_var))
+            self._search_key_fields = list(Record.SEARCH_KEYS.values())
             self._copy_event = CopyRows(BulkTable(RecordEvent, with_pk=False), varying=(), same={},
                                         late=("record_id", "kind", "at", "actor_id", "to_institution_id", "reason"))
         self._preload()
@@ -882,11 +892,9 @@ class ResidentImport:
         if self._copy_res is not None:  # PostgreSQL: the texts COPY takes, made here rather than in the writer
             res_row, _tail, same = self._copy_res.texts(d)
             full = not same
-            body, tail, _same = self._copy_rec.texts({
-                "institution_id": inst.pk, "village_id": village[0], "established_by_institution_id": inst.pk,
-                "responsible_doctor_id": doctor_id, "responsible_doctor_name": doctor_name,
-                "established_on": established_on, **{copy: d[own] for copy, own in Record.SEARCH_KEYS.items()}},
-                same=True)
+            body = self._copy_rec.line(self._record_order(
+                (inst.pk, village[0], inst.pk, doctor_id, doctor_name, established_on)))
+            tail = copy_line([d[own] for own in self._search_key_fields])  # the record's copies of them
             return Row(number, cells, res_row, r.id_number, r.name, legacy, inst.pk, village[0], village[1],
                        established_on, doctor_id, doctor_name, key, key_column, "", full, (body, tail))
         res_row = self._n_res.row(d)
