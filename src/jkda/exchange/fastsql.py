@@ -10,6 +10,9 @@ on SQLite the others go into the INSERT as literals and each row binds only what
 same for a whole statement, is a literal too).
 `insert_select` writes rows the database can compute itself (historical rows repeating rows just inserted, events)
 with one INSERT ... SELECT: nothing crosses from Python per row but what the SELECT cannot know.
+`CopyRows` (PostgreSQL) makes a row's text in COPY's own format where the row is prepared (a validation worker),
+so the writing process only puts ids in front and sends whole chunks (`copy_lines`); the text of the columns a
+historical table repeats comes first, so the same text makes the historical row.
 
 Primary keys of residents and records are reserved up front (`reserve_ids`) so that records can point at their
 residents without reading anything back: on SQLite under the transaction's write lock (BEGIN IMMEDIATE), on

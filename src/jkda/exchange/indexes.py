@@ -16,6 +16,9 @@ rebuilds them when it ends:
   point only at institutions, villages and staff it looked up and at rows it wrote itself. On SQLite a foreign key
   is part of the table's definition (dropping it means rebuilding the table) and a check is a look-up of the
   parent's primary key: they stay.
+- **Two at a time on PostgreSQL.** `restore` rebuilds and validates on two connections, each taking the next item
+  (a build sorts with a parallel worker but scans and writes alone; a key's validation is one scan on one core);
+  inside a caller's transaction, and on SQLite, one by one.
 - **Nothing lost on a kill.** The indexes are dropped in one transaction that also stores, in `SuspendedIndex`,
   the database's own statement for each; each is rebuilt in a transaction that deletes its row. A killed import
   leaves rows there: the next import, `jkda migrate`, `jkda serve` or `jkda restore_indexes` rebuilds them.

@@ -12,13 +12,18 @@ in bulk:
   name, birth date, sex, village and current address. A key already in the database is the same person imported
   before ("already present", not an error) — unless the ID number belongs to someone with another name, which is
   refused with the existing record's number. A key seen earlier in the file is refused, naming the first row.
-- **Writing, per chunk, in one transaction.** Residents and their records (numbers allocated per village by
-  advancing each village's counter once per chunk) are inserted with `fastsql.Narrow`: a row carries only the
+  Into a database that held no resident when the import began, ID numbers and record numbers are not looked up:
+  only this file's rows can hold them (those are in `seen`), or rows someone writes meanwhile, which the unique
+  indexes refuse; the chunk is then classified again with the look-ups (`_fresh`).
+- **Writing, per chunk, in one transaction.** Numbers are allocated per village by advancing each village's counter
+  once per chunk. On SQLite residents and their records are inserted with `fastsql.Narrow`: a row carries only the
   columns the file and validation can change, the rest (the model's defaults, the import's user) are the same for
   every row and go into the statement once; the history rows django-simple-history would write and a RecordEvent
   "imported" per record are then written by the database itself, with `fastsql.insert_select` from those rows and
-  a staged (row number, ids, reason) temporary table. A kill leaves whole chunks; a rerun finds them present and
-  carries on.
+  a staged (row number, ids, reason) temporary table. On PostgreSQL the validation worker already makes each row's
+  text in COPY's format (`fastsql.CopyRows`): the writer adds the ids, the number and the time and sends
+  residents, records, their historical rows (which repeat the row's text) and events in one COPY each. A kill
+  leaves whole chunks; a rerun finds them present and carries on.
 - **Validation workers** (`workers=N`): forked processes that read the file themselves and validate every N-th
   block; this process only classifies and writes.
 - **Bounded memory.** The file is streamed; keys seen in the file live in a temporary SQLite file, not in RAM.
@@ -660,7 +665,7 @@ class ResidentImport:
         varying = {*self.resident_fields, *DERIVED_FIELDS, *Record.SEARCH_KEYS.values()}
         self._n_res = Narrow(t_res, varying, {**self._template, "form_version": self.form_version})
         self._copy_res = self._copy_rec = None
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and not self.dry_run:  # (a dry run writes nothing)
             # the resident's text leaves out its id and time of writing (`updated_at`, which its history does not
             # repeat); the record's its id, number and resident, known only when written
             self._copy_res = CopyRows(t_res, late=("id", "updated_at"), varying=varying,
