@@ -341,6 +341,7 @@ class CopyRows:
         conv_of = {base.attnames[i]: conv for i, conv in base.converters}
         variable = self.body_var + self.tail_var
         self._get = _tuple_getter(variable)
+        self._get_names = variable
         self._convs = [(i, conv_of[a]) for i, a in enumerate(variable) if a in conv_of]
         self._n_body = len(self.body_var)
         self._body_convs = [(i, conv) for i, conv in self._convs if i < self._n_body]
@@ -363,13 +364,18 @@ class CopyRows:
         return (copy_line(values[:k]) if k else None), (copy_line(values[k:]) if len(values) > k else None)
 
     def line(self, values: tuple) -> str:
-        """The text of the body's varying columns from their values in `body_var` order: what texts() gives as the
-        body of a row that is `same`, without a dict to take them from."""
+        """The text of the first len(values) varying columns of the body from their values in `body_var` order (all
+        of them: what texts() gives as the body of a row that is `same`), without a dict to take them from."""
         if self._body_convs:
             values = list(values)
             for i, conv in self._body_convs:
-                values[i] = conv(values[i])
+                if i < len(values):
+                    values[i] = conv(values[i])
         return copy_line(values)
+
+    def converts(self, attname: str) -> bool:
+        """Whether a value of this varying column is converted before it is written (see converter_for)."""
+        return any(self._get_names[i] == attname for i, _conv in self._convs)
 
     def texts(self, values: dict, *, same: bool | None = None) -> tuple[str, str, bool]:
         """(body, tail, same) of a row, without what is the same in every row when `same` (`join` puts it in):

@@ -678,12 +678,17 @@ class ResidentImport:
                                       history=Record.history.model)
             if self._copy_rec.tail_var != list(Record.SEARCH_KEYS):  # validate makes the tail from just those
                 raise ValueError("the record's history is expected to leave out its copies of the search keys")
-            # validate gives the record's varying body columns in this order; line() takes them in the body's
+            # validate gives the record's varying body columns but the date in this order (line() takes them in
+            # the body's) and puts the date after them: the body's last varying column
             cover = ("institution_id", "village_id", "established_by_institution_id", "responsible_doctor_id",
-                     "responsible_doctor_name", "established_on")
-            if sorted(self._copy_rec.body_var) != sorted(cover):
-                raise ValueError(f"the record's varying columns {self._copy_rec.body_var} are not {cover}")
-            self._record_order = operator.itemgetter(*(cover.index(a) for a in self._copy_rec.body_var))
+                     "responsible_doctor_name")
+            body_var = self._copy_rec.body_var
+            if sorted(body_var) != sorted((*cover, "established_on")) or body_var[-1] != "established_on" \
+                    or self._copy_rec.converts("established_on"):
+                raise ValueError(f"the record's varying columns {body_var} are not {cover} and then established_on")
+            self._record_order = operator.itemgetter(*(cover.index(a) for a in body_var[:-1]))
+            self._record_heads: dict[tuple, str] = {}
+            self._date_texts: dict = {}
             self._search_key_fields = list(Record.SEARCH_KEYS.values())
             self._copy_event = CopyRows(BulkTable(RecordEvent, with_pk=False), varying=(), same={},
                                         late=("record_id", "kind", "at", "actor_id", "to_institution_id", "reason"))
@@ -897,8 +902,21 @@ class ResidentImport:
         if self._copy_res is not None:  # PostgreSQL: the texts COPY takes, made here rather than in the writer
             res_row, _tail, same = self._copy_res.texts(d)
             full = not same
-            body = self._copy_rec.line(self._record_order(
-                (inst.pk, village[0], inst.pk, doctor_id, doctor_name, established_on)))
+            # the record's body: institution, village and doctor repeat from row to row (their text made once per
+            # kind), then the date established (its text made once per date)
+            cover = (inst.pk, village[0], doctor_id, doctor_name)
+            head = self._record_heads.get(cover)
+            if head is None:
+                if len(self._record_heads) >= self.MEMO_SIZE:
+                    self._record_heads.clear()
+                head = self._record_heads[cover] = self._copy_rec.line(self._record_order(
+                    (inst.pk, village[0], inst.pk, doctor_id, doctor_name)))
+            day = self._date_texts.get(established_on)
+            if day is None:
+                if len(self._date_texts) >= self.DATE_MEMO_SIZE:
+                    self._date_texts.clear()
+                day = self._date_texts[established_on] = copy_line([established_on])
+            body = f"{head}\t{day}"
             tail = copy_line([d[own] for own in self._search_key_fields])  # the record's copies of them
             return Row(number, cells, res_row, r.id_number, r.name, legacy, inst.pk, village[0], village[1],
                        established_on, doctor_id, doctor_name, key, key_column, "", full, (body, tail))

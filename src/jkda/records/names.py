@@ -55,14 +55,13 @@ def _words(name: str) -> list[str]:
     pypinyin cuts a run of Chinese characters into the longest phrases of its dictionary and reads each phrase as a
     whole. When no two neighbouring characters begin a phrase, every character is its own word and is read as it
     is read alone: then the readings come from a per-character cache (the same result, a tenth of the time)."""
-    if _PREFIXES is not None and not any(name[i:i + 2] in _PREFIXES for i in range(len(name) - 1)):
-        out = []
-        for c in name:
-            s = _syllable(c)
-            if s:
-                out.append(s)
-        return out
-    return _words_uncached(name)
+    prefixes = _PREFIXES
+    if prefixes is None:
+        return _words_uncached(name)
+    for i in range(len(name) - 1):
+        if name[i:i + 2] in prefixes:
+            return _words_uncached(name)
+    return [s for s in map(_syllable, name) if s]
 
 
 def _words_uncached(name: str) -> list[str]:
@@ -89,7 +88,7 @@ def pinyin_of(name: str) -> tuple[str, str]:
         return "", ""
     head, rest = _split_surname(name)
     syllables = head + _words(rest)
-    return "".join(syllables), "".join(s[0] for s in syllables)
+    return "".join(syllables), "".join([s[0] for s in syllables])
 
 
 def pinyin_of_uncached(name: str) -> tuple[str, str]:
