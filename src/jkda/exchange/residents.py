@@ -276,9 +276,9 @@ class Row:
     name: str
     record_number: str  # a legacy number from the file, or ""
     institution_id: int
-    village_id: int
+    village_id: int | None  # None on PostgreSQL: in rec_text
     village_code: str
-    established_on: dt.date
+    established_on: dt.date | None  # None on PostgreSQL: in rec_text
     doctor_id: int | None
     doctor_name: str
     key: str
@@ -918,8 +918,9 @@ class ResidentImport:
                 day = self._date_texts[established_on] = copy_line([established_on])
             body = f"{head}\t{day}"
             tail = copy_line([d[own] for own in self._search_key_fields])  # the record's copies of them
-            return Row(number, cells, res_row, r.id_number, r.name, legacy, inst.pk, village[0], village[1],
-                       established_on, doctor_id, doctor_name, key, key_column, "", full, (body, tail))
+            # the village's id, the date and the doctor are in the text: not sent again (less to pickle)
+            return Row(number, cells, res_row, r.id_number, r.name, legacy, inst.pk, None, village[1],
+                       None, None, "", key, key_column, "", full, (body, tail))
         res_row = self._n_res.row(d)
         full = res_row is None
         if full:  # a column expected to hold its default does not: the whole row
