@@ -307,6 +307,10 @@ def copy_lines(table: str, columns: list[str], lines: list[str]) -> None:
         copy.write("".join(lines))
 
 
+# the columns of django-simple-history's own that follow a historical row's copy of its row (CopyRows)
+HISTORY_OWN = ("history_date", "history_type", "history_user", "history_change_reason")
+
+
 class CopyRows:
     """PostgreSQL: rows of a BulkTable as text for COPY, made where the row is prepared (a validation worker), for
     rows of which only the `varying` columns differ. The columns in `late` are left out: the writer knows them
@@ -338,6 +342,14 @@ class CopyRows:
         self.body = [column_of[a] for a in self.body_var + body_same]
         self.tail = [column_of[a] for a in self.tail_var + tail_same]
         self.columns = self.late + self.body + self.tail
+        # a historical row as a writer puts it together: the late columns the history has, the body, then the
+        # history's own columns in HISTORY_OWN's order
+        self.history_columns = None
+        if history is not None:
+            meta = history._meta
+            have = {f.column for f in meta.concrete_fields}
+            self.history_columns = ([c for c in self.late if c in have] + self.body
+                                    + [meta.get_field(a).column for a in HISTORY_OWN])
         conv_of = {base.attnames[i]: conv for i, conv in base.converters}
         variable = self.body_var + self.tail_var
         self._get = _tuple_getter(variable)
@@ -352,7 +364,7 @@ class CopyRows:
         self._fixed_convs = [(i, conv_of[a]) for i, a in enumerate(fixed) if a in conv_of]
         self._n_body_same = len(body_same)
         same_body, same_tail = self._fixed_texts(list(self._same))
-        # what follows the varying columns' text in a row that is `same` (see join)
+        # what follows the varying columns' text in a row that is `same` (see texts)
         self.body_suffix = self._cat("", len(self.body_var), same_body)
         self.tail_suffix = self._cat("", len(self.tail_var), same_tail)
         self.tail_tab = "\t" if self.tail else ""
@@ -377,16 +389,14 @@ class CopyRows:
         """Whether a value of this varying column is converted before it is written (see converter_for)."""
         return any(self._get_names[i] == attname for i, _conv in self._convs)
 
-    def texts(self, values: dict, *, same: bool | None = None) -> tuple[str, str, bool]:
-        """(body, tail, same) of a row, without what is the same in every row when `same` (`join` puts it in):
-        the text of the body's varying columns, or with every column of the body when not `same`; the same for the
-        tail; whether the columns not in `varying` held what was expected (same=True: they are not in `values` and
-        are taken as expected)."""
+    def texts(self, values: dict) -> tuple[str, str, bool]:
+        """(body, tail, same) of a row: whether the columns not in `varying` hold what was expected; the text of the
+        body's varying columns, to be followed by `body_suffix` when `same` (a writer puts it in), or of every
+        column of the body when not; the same for the tail (`tail_tab` before it, `tail_suffix` after it)."""
         vals = list(self._get(values))
         for i, conv in self._convs:
             vals[i] = conv(vals[i])
-        if same is None:
-            same = self._same_get(values) == self._same
+        same = self._same_get(values) == self._same
         k = self._n_body
         if not self.tail_var:  # (a resident: its history keeps every column)
             body, tail = copy_line(vals) if k else "", ""
@@ -404,14 +414,6 @@ class CopyRows:
         if more is None:
             return text
         return f"{text}\t{more}" if n else more
-
-    def join(self, body: str, tail: str, same: bool) -> tuple[str, str]:
-        """(body, tail) of a row as they go into a line after the late columns: the body complete, the tail
-        complete after a tab ("" when the table's history leaves out nothing). For a row that is `same`, this is
-        body + body_suffix and tail_tab + tail + tail_suffix (what a writer puts together inline)."""
-        if same:
-            body, tail = body + self.body_suffix, tail + self.tail_suffix
-        return body, (self.tail_tab + tail if self.tail else "")
 
 
 class Expr(str):

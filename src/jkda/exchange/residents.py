@@ -562,22 +562,13 @@ class Stage:
     COLUMNS = ("row_number", "resident_id", "record_id", "institution_id", "why")
 
     def fill(self, rows: list[tuple]) -> None:
+        """SQLite (on PostgreSQL the history and events go by COPY: ResidentImport._write_copy)."""
         columns = ", ".join(self.COLUMNS)
         with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {self.TABLE} (row_number bigint, "
-                               "resident_id bigint, record_id bigint, institution_id bigint, why text) "
-                               "ON COMMIT DELETE ROWS")
-                cursor.execute(f"DELETE FROM {self.TABLE}")  # inside a caller's transaction chunks never commit
-                with connection.wrap_database_errors, cursor.cursor.copy(
-                        f"COPY {self.TABLE} ({columns}) FROM STDIN") as copy:
-                    for r in rows:
-                        copy.write_row(r)
-            else:
-                cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {self.TABLE} (row_number INTEGER, "
-                               "resident_id INTEGER, record_id INTEGER, institution_id INTEGER, why TEXT)")
-                cursor.execute(f"DELETE FROM {self.TABLE}")
-                cursor.executemany(f"INSERT INTO {self.TABLE} ({columns}) VALUES (%s, %s, %s, %s, %s)", rows)
+            cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {self.TABLE} (row_number INTEGER, "
+                           "resident_id INTEGER, record_id INTEGER, institution_id INTEGER, why TEXT)")
+            cursor.execute(f"DELETE FROM {self.TABLE}")
+            cursor.executemany(f"INSERT INTO {self.TABLE} ({columns}) VALUES (%s, %s, %s, %s, %s)", rows)
 
     def drop(self) -> None:
         with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
@@ -1161,10 +1152,9 @@ class ResidentImport:
         cr, cc, ce = self._copy_res, self._copy_rec, self._copy_event
         now_text = copy_line([now])
         actor_text = "\\N" if actor_id is None else str(actor_id)
-        history = f"{now_text}\t+\t{actor_text}\t"  # history_date, history_type, history_user_id, then the reason
+        history = f"{now_text}\t+\t{actor_text}\t"  # fastsql.HISTORY_OWN: the time, "+", the user, then the reason
         event = f"\t{RecordEvent.Kind.IMPORTED.value}\t{now_text}\t{actor_text}\t"  # kind, at, actor_id
-        event_rest = ce.join("", "", True)[0]
-        event_rest = f"\t{event_rest}" if ce.body else ""
+        event_rest = f"\t{ce.body_suffix}" if ce.body else ""  # (no varying column: the body is the same text)
         res_suffix = cr.body_suffix
         rec_suffix, rec_tail_tab, rec_tail_suffix = cc.body_suffix, cc.tail_tab, cc.tail_suffix
         file = self.source_name
@@ -1182,18 +1172,8 @@ class ResidentImport:
             events.append(f"{cid}{event}{p.institution_id}\t{copy_escape(why[:200])}{event_rest}\n")
         for model, copy, lines, history_lines in ((Resident, cr, res, res_hist), (Record, cc, rec, rec_hist)):
             copy_lines(model._meta.db_table, copy.columns, lines)
-            copy_lines(model.history.model._meta.db_table, self._history_columns(model, copy), history_lines)
-        copy_lines(RecordEvent._meta.db_table, ce.late + ce.body + ce.tail, events)
-
-    @staticmethod
-    def _history_columns(model, copy: CopyRows) -> list[str]:
-        """The columns of `model`'s historical rows as _write_copy writes them: the late columns the history has,
-        the body, then the history's own."""
-        meta = model.history.model._meta
-        have = {f.column for f in meta.concrete_fields}
-        extra = [meta.get_field(a).column
-                 for a in ("history_date", "history_type", "history_user", "history_change_reason")]
-        return [c for c in copy.late if c in have] + copy.body + extra
+            copy_lines(model.history.model._meta.db_table, copy.history_columns, history_lines)
+        copy_lines(RecordEvent._meta.db_table, ce.columns, events)
 
     def _record_same(self) -> dict:
         """The record's columns that are the same for every record of this import (besides the model's defaults)."""
